@@ -4,12 +4,14 @@ The core (data, functional, backprop, mlp, train) imports nothing of Jupyter, so
 runs in a notebook, a test or a script.
 """
 
+from lab3.backprop import gradients
 from lab3.data import create_linear_training_data, rotation_matrix
 from lab3.functional import l2_reg, mse, relu, softmax
 from lab3.reproducible import make_reproducible
 
 __all__ = [
     "create_linear_training_data",
+    "gradients",
     "l2_reg",
     "make_reproducible",
     "mse",
