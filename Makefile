@@ -46,10 +46,14 @@ lab: setup ## open JupyterLab on the notebooks (localhost only, token required)
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(LAB_PORT) \
 	  --ServerApp.port_retries=0 --ServerApp.root_dir=notebooks $(ALLOW_ROOT) $(LAB_ARGS)
 
+# Streams are coalesced after execution: how the kernel happens to split a cell's printing into
+# chunks depends on timing, and would otherwise show up as a diff on every refresh.
 notebooks: setup ## re-execute every notebook whole in a fresh kernel and save its outputs
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 	  --ExecutePreprocessor.kernel_name=$(KERNEL) --ExecutePreprocessor.record_timing=False \
-	  --ExecutePreprocessor.timeout=600 $(NOTEBOOKS)
+	  --ExecutePreprocessor.timeout=600 \
+	  --NotebookExporter.preprocessors=nbconvert.preprocessors.CoalesceStreamsPreprocessor \
+	  $(NOTEBOOKS)
 
 run-all: setup ## execute every notebook with its defaults through papermill into $(RUNS_DIR)/
 	@mkdir -p $(RUNS_DIR)/notebooks

@@ -1,0 +1,284 @@
+"""Train a ``MultiLayerPerceptron`` with plain SGD on the lab's objective, as the lab's loops do.
+
+One step, for a batch ``x`` ``(B, d)`` and its targets ``y`` ``(B, k)``:
+
+1. forward: ``y_hat = model(x)``;
+2. objective: ``mse(y, y_hat) + reg * sum(||W||_F**2)`` (weights only, biases are not penalised);
+3. gradient of the objective with respect to every weight and bias;
+4. update: ``p -= learning_rate * grad`` for every parameter ``p``.
+
+Batches are consecutive slices ``inputs[:, s:s+B].T`` visited in order, the last one shorter when
+``B`` does not divide ``n``; ``batch_size=1`` is the lab's single-sample loop, ``batch_size=n`` is
+full-batch gradient descent. ``shuffle=True`` permutes the samples at the start of every epoch.
+
+Two engines compute step 3:
+
+* ``"autograd"``: torch, exactly as the lab (``objective.backward()``) in float32;
+* ``"manual"``: the hand-derived backprop of ``lab3.backprop.gradients`` in float64 numpy, written
+  out on preallocated arrays so that one step costs a few microseconds (see ``lab3.manual_engine``).
+
+Both update the model in place and return a ``History``.
+"""
+
+import math
+import numbers
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+
+from lab3.checks import is_count, is_int, require
+from lab3.functional import l2_reg, mse
+from lab3.manual_engine import ManualNet, augmented
+from lab3.mlp import MultiLayerPerceptron
+
+ENGINES = ("autograd", "manual")
+DIVERGENCE_BOUND = 1e12  # a step loss above this (or NaN, or inf) stops training
+
+
+class DivergedError(ArithmeticError):
+    """Training diverged: a step's loss was NaN, infinite or above ``DIVERGENCE_BOUND``.
+
+    Attributes ``epoch`` and ``step`` (both counted from 1, the step within its epoch), ``loss``,
+    ``learning_rate`` and ``history`` (what was recorded up to that step) say where it happened.
+    The model keeps the parameters that produced that loss.
+    """
+
+    def __init__(self, epoch, step, loss, learning_rate, history):
+        super().__init__(f"training diverged at epoch {epoch}, step {step} (loss={loss:.3g}): "
+                         f"try a smaller learning_rate than {learning_rate:g}")
+        self.epoch, self.step, self.loss = epoch, step, loss
+        self.learning_rate, self.history = learning_rate, history
+
+
+@dataclass
+class History:
+    """What ``train`` did: the hyperparameters it used and the losses it saw.
+
+    ``step_loss[i]`` is the mse of the batch of step ``i`` *before* its update (the lab's "loss
+    after forward pass"); ``epoch_loss[e]`` is the mse over the whole training set after epoch
+    ``e`` and ``epoch_objective[e]`` adds ``reg * sum(||W||_F**2)`` to it.
+    """
+
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    reg: float
+    engine: str
+    shuffle: bool
+    seed: int
+    n_samples: int
+    step_loss: list = field(default_factory=list)
+    epoch_loss: list = field(default_factory=list)
+    epoch_objective: list = field(default_factory=list)
+    train_seconds: float = 0.0
+
+    @property
+    def steps(self):
+        """Number of SGD steps taken: ``epochs * ceil(n_samples / batch_size)`` after a full run."""
+        return len(self.step_loss)
+
+    def to_dict(self):
+        """Plain dict (JSON-ready) of every field, ``steps`` included."""
+        return {**asdict(self), "steps": self.steps}
+
+
+# ----------------------------------------------------------------------------------------------
+# Checking the arguments
+# ----------------------------------------------------------------------------------------------
+
+
+def _is_real(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _as_data(name, value):
+    """``value`` as a 2-D float32 tensor in the lab's ``(d, n)`` layout, or a ``ValueError``."""
+    data = torch.as_tensor(value, dtype=torch.float32).detach()
+    require(data.ndim == 2 and data.shape[1] >= 1, name, tuple(data.shape),
+            "a 2-D (d, n) tensor: one row per feature, one column per sample")
+    require(bool(torch.isfinite(data).all()), name, tuple(data.shape),
+            "finite numbers only, but it holds NaN or infinity")
+    return data
+
+
+def check_data(model, inputs, targets):
+    """Refuse data whose shapes do not fit each other or the model; return both as tensors.
+
+    Returns ``(inputs, targets)`` as float32 tensors (``(d, n)`` and ``(k, n)``), detached.
+    """
+    require(isinstance(model, MultiLayerPerceptron), "model", model, "a lab3 MultiLayerPerceptron")
+    inputs, targets = _as_data("inputs", inputs), _as_data("targets", targets)
+    require(targets.shape[1] == inputs.shape[1], "targets", tuple(targets.shape),
+            f"as many samples (columns) as inputs, whose shape is {tuple(inputs.shape)}")
+    require(inputs.shape[0] == model.num_inputs, "inputs", tuple(inputs.shape),
+            f"shape (model.num_inputs={model.num_inputs}, n) in the (d, n) layout "
+            "(one column per sample)")
+    require(targets.shape[0] == model.num_outputs, "targets", tuple(targets.shape),
+            f"shape (model.num_outputs={model.num_outputs}, n) in the (d, n) layout "
+            "(one column per sample)")
+    return inputs, targets
+
+
+def check_settings(n, epochs, batch_size, learning_rate, reg, engine, shuffle=False, seed=0):
+    """Refuse hyperparameters outside their ranges (``n``: number of samples), naming each one.
+
+    ``train`` calls it before anything runs; a notebook or a sweep can call it on its own.
+    """
+    require(is_count(epochs), "epochs", epochs, "an integer >= 1")
+    require(is_int(batch_size) and 1 <= batch_size <= n, "batch_size", batch_size,
+            f"an integer from 1 to the number of samples ({n})")
+    require(_is_real(learning_rate) and math.isfinite(learning_rate) and learning_rate > 0,
+            "learning_rate", learning_rate, "a finite number > 0")
+    require(_is_real(reg) and math.isfinite(reg) and reg >= 0, "reg", reg, "a finite number >= 0")
+    require(engine in ENGINES, "engine", engine, f"one of {ENGINES}")
+    require(isinstance(shuffle, bool), "shuffle", shuffle, "True or False")
+    require(is_int(seed), "seed", seed, "an integer")
+
+
+# ----------------------------------------------------------------------------------------------
+# The public function
+# ----------------------------------------------------------------------------------------------
+
+
+def train(model, inputs, targets, *, epochs, batch_size=1, learning_rate=0.1, reg=0.001,
+          engine="autograd", shuffle=False, seed=0, progress=False):
+    """Train ``model`` in place with SGD on the lab's objective; return a ``History``.
+
+    Args:
+        model: a ``lab3.MultiLayerPerceptron``; its weights and biases are updated in place.
+        inputs: ``(num_inputs, n)`` tensor, one column per sample (the lab's layout).
+        targets: ``(num_outputs, n)`` tensor.
+        epochs: passes over the data (the lab: 10 single-sample, 100 with batch size 100).
+        batch_size: samples per step, 1 to n; consecutive slices, the last one may be shorter.
+        learning_rate: SGD step size (> 0). ``reg``: weight of the L2 penalty (>= 0).
+        engine: ``"autograd"`` (torch, float32) or ``"manual"`` (hand backprop, numpy float64).
+        shuffle: permute the samples at the start of every epoch (``torch.Generator(seed)``).
+        seed: seed of the shuffling generator (unused without ``shuffle``).
+        progress: show a tqdm progress bar over the epochs.
+
+    Raises:
+        ValueError: a bad argument (the message names it, its value and what is allowed).
+        DivergedError: a step's loss became NaN, infinite or larger than 1e12.
+    """
+    inputs, targets = check_data(model, inputs, targets)
+    n = inputs.shape[1]
+    check_settings(n, epochs, batch_size, learning_rate, reg, engine, shuffle, seed)
+    history = History(epochs=int(epochs), batch_size=int(batch_size),
+                      learning_rate=float(learning_rate), reg=float(reg), engine=engine,
+                      shuffle=shuffle, seed=int(seed), n_samples=int(n))
+    run = _train_autograd if engine == "autograd" else _train_manual
+    start = time.perf_counter()
+    try:
+        run(model, inputs, targets, history, _epoch_orders(history, progress))
+    finally:
+        history.train_seconds = time.perf_counter() - start
+    return history
+
+
+
+
+def _epoch_orders(history, progress):
+    """Yield ``(epoch, order)`` for every epoch, counting from 1.
+
+    ``order`` is ``None`` (samples in order, the lab's way) or, with ``shuffle``, a permutation of
+    ``range(n)`` drawn from ``torch.Generator().manual_seed(seed)``: the same seed gives the same
+    orders, whichever engine trains.
+    """
+    generator = torch.Generator().manual_seed(history.seed)
+    bar = _progress_bar(history) if progress else None
+    try:
+        for epoch in range(1, history.epochs + 1):
+            order = None
+            if history.shuffle:
+                order = torch.randperm(history.n_samples, generator=generator)
+            yield epoch, order
+            if bar is not None:
+                bar.set_postfix(loss=f"{history.epoch_loss[-1]:.3g}", refresh=False)
+                bar.update(1)
+    finally:  # also when training stops with an error
+        if bar is not None:
+            bar.close()
+
+
+def _progress_bar(history):
+    """A tqdm bar over the epochs (on stderr), showing the last epoch's loss."""
+    from tqdm import tqdm  # imported only when asked for
+
+    return tqdm(total=history.epochs, desc=f"train ({history.engine})", unit="epoch")
+
+
+def _check_loss(loss, epoch, step, history):
+    """Raise ``DivergedError`` unless ``loss`` is a finite number below ``DIVERGENCE_BOUND``."""
+    if not loss <= DIVERGENCE_BOUND:  # also true for NaN
+        raise DivergedError(epoch, step, float(loss), history.learning_rate, history)
+
+
+# ----------------------------------------------------------------------------------------------
+# engine="autograd": the lab's loop
+# ----------------------------------------------------------------------------------------------
+
+
+def _train_autograd(model, inputs, targets, history, epoch_orders):
+    """The lab's loop with torch autograd, one ``_autograd_step`` per batch."""
+    params = model.parameters()
+    for p in params:
+        p.grad = None  # a stale gradient would be added to the first step's
+    x_all, y_all = inputs.T, targets.T  # (n, d): x_all[s:s+B] is the lab's inputs[:, s:s+B].T
+    B, n = history.batch_size, history.n_samples
+    for epoch, order in epoch_orders:
+        x, y = (x_all, y_all) if order is None else (x_all[order], y_all[order])
+        for step, s in enumerate(range(0, n, B), start=1):
+            loss = _autograd_step(model, params, x[s:s + B], y[s:s + B], history, epoch, step)
+            history.step_loss.append(loss)
+        _record_epoch(history, *_autograd_epoch_loss(model, x_all, y_all, history.reg))
+
+
+def _autograd_step(model, params, x, y, history, epoch, step):
+    """One SGD step, as the lab wrote it; returns the batch's mse before the update."""
+    loss = mse(y, model.forward(x))
+    loss_value = loss.item()
+    _check_loss(loss_value, epoch, step, history)
+    objective = loss + l2_reg(model.weights, history.reg)
+    objective.backward()
+    with torch.no_grad():
+        for p in params:
+            p -= history.learning_rate * p.grad  # the lab's w.data -= alpha * w.grad
+            p.grad.zero_()
+    return loss_value
+
+
+def _autograd_epoch_loss(model, x_all, y_all, reg):
+    """``(mse, objective)`` over the whole training set, as floats."""
+    with torch.no_grad():
+        loss = mse(y_all, model.forward(x_all)).item()
+        return loss, loss + float(l2_reg(model.weights, reg))
+
+
+def _record_epoch(history, loss, objective):
+    history.epoch_loss.append(loss)
+    history.epoch_objective.append(objective)
+
+
+# ----------------------------------------------------------------------------------------------
+# engine="manual": hand-derived backprop on preallocated float64 arrays (lab3.manual_engine)
+# ----------------------------------------------------------------------------------------------
+
+
+def _train_manual(model, inputs, targets, history, epoch_orders):
+    """Copy the model into a ``_ManualNet``, train it epoch by epoch, copy the result back."""
+    net = ManualNet(model, history.batch_size, history.n_samples % history.batch_size)
+    x_all = augmented(inputs.T.double().numpy())  # (n, d + 1): a column of ones for the biases
+    y_all = np.ascontiguousarray(targets.T.double().numpy())  # (n, k)
+    try:
+        for epoch, order in epoch_orders:
+            order = None if order is None else order.numpy()
+            x, y = (x_all, y_all) if order is None else (x_all[order], y_all[order])
+            losses = net.epoch(x, y, history.learning_rate, history.reg, DIVERGENCE_BOUND)
+            history.step_loss.extend(losses[:net.steps_done].tolist())
+            if net.steps_done < len(losses):
+                _check_loss(losses[net.steps_done], epoch, net.steps_done + 1, history)
+            _record_epoch(history, *net.loss_and_objective(x_all, y_all, history.reg))
+    finally:
+        net.copy_into(model)  # also after a divergence, as the autograd engine leaves it
