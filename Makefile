@@ -11,6 +11,12 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 KERNEL := lab3
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
+# The lessons run alone by run-all; the sweep report runs once per sweep instead.
+LESSON_RUNS = $(patsubst notebooks/%,$(RUNS_DIR)/notebooks/%,$(filter-out %_report.ipynb,$(NOTEBOOKS)))
+LAB3_SOURCES := $(wildcard lab3/*.py)
+SWEEPS := $(sort $(wildcard sweeps/*.yaml))
+JOBS ?= 2
+SCHEDULER ?=
 RUNS_DIR ?= runs
 LAB_PORT ?= 8888
 LAB_ARGS ?=
@@ -27,7 +33,7 @@ export PYTHONHASHSEED := 0
 .PHONY: help setup lab notebooks run-all test bench clean lock
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 setup: $(STAMP) ## create .venv/ with the pinned requirements, lab3 (editable) and the lab3 kernel
 
@@ -55,13 +61,24 @@ notebooks: setup ## re-execute every notebook whole in a fresh kernel and save i
 	  --NotebookExporter.preprocessors=nbconvert.preprocessors.CoalesceStreamsPreprocessor \
 	  $(NOTEBOOKS)
 
-run-all: setup ## execute every notebook with its defaults through papermill into $(RUNS_DIR)/
-	@mkdir -p $(RUNS_DIR)/notebooks
-	@for nb in $(NOTEBOOKS); do \
-	  $(BIN)/papermill --kernel $(KERNEL) --cwd notebooks --no-progress-bar \
-	    $$nb $(RUNS_DIR)/notebooks/$$(basename $$nb) || exit 1; \
-	done
-	@echo "run-all: outputs in $(RUNS_DIR)/notebooks/"
+# The main job. Each lesson runs once with its defaults into $(RUNS_DIR)/notebooks/ (a file target:
+# rerun only when the notebook or lab3 changes); then every sweep in sweeps/ runs, skipping the
+# runs it already has, and writes its report. A second `make run-all` has nothing left to run.
+run-all: setup $(LESSON_RUNS) ## run the lessons with their defaults, every sweep in sweeps/ and their reports
+	@status=0; for sweep in $(SWEEPS); do \
+	  $(PY) -m lab3.sweep $$sweep --jobs $(JOBS) $(if $(SCHEDULER),--scheduler $(SCHEDULER)) --report \
+	    || status=$$?; \
+	done; \
+	echo "run-all: lessons in $(RUNS_DIR)/notebooks/, sweeps and reports in $(RUNS_DIR)/<sweep>/"; \
+	exit $$status
+
+# papermill writes its output even when a cell fails; only a notebook that ran through becomes
+# the target, so a failed lesson is run again next time.
+$(RUNS_DIR)/notebooks/%.ipynb: notebooks/%.ipynb $(LAB3_SOURCES) $(STAMP)
+	@mkdir -p $(@D)
+	$(BIN)/papermill --kernel $(KERNEL) --cwd notebooks --no-progress-bar --log-level WARNING \
+	  $< $(@:.ipynb=.partial.ipynb)
+	mv $(@:.ipynb=.partial.ipynb) $@
 
 test: setup ## unit tests, then nbval over every notebook (outputs must match what is committed)
 	$(PY) -m pytest tests $(NOTEBOOKS) --nbval --nbval-current-env \
@@ -75,6 +92,13 @@ lock: ## re-resolve requirements.txt from pyproject.toml's ranges (then review t
 	build/lock/bin/pip install --quiet torch==2.13.0 -e '.[test,cluster]'
 	{ head -2 requirements.txt; build/lock/bin/pip freeze --exclude-editable | sed 's/+cpu$$//'; } > requirements.txt.new
 	mv requirements.txt.new requirements.txt
+
+.PHONY: handouts handouts-pdf
+handouts: setup ## instructor and student versions of every lesson in handouts/ (offline HTML + index)
+	$(PY) -m lab3.handouts --out handouts
+
+handouts-pdf: setup ## the handouts, also printed to PDF by a headless Chromium (says what to install if none)
+	$(PY) -m lab3.handouts --out handouts --pdf
 
 clean: ## remove build output (.venv/, runs/, handouts/, caches)
 	rm -rf $(VENV) $(RUNS_DIR) handouts build .pytest_cache .hypothesis *.egg-info

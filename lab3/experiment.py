@@ -6,16 +6,14 @@ refuses a bad one before anything runs; ``run`` makes the data and the model and
 half-way never leaves a file that looks like a result.
 """
 
-import json
 import math
-import os
-import tempfile
 from dataclasses import dataclass
 
 import torch
 
 from lab3.checks import is_count, require
 from lab3.data import create_linear_training_data, rotation_matrix
+from lab3.files import write_json
 from lab3.mlp import MultiLayerPerceptron, check_sizes
 from lab3.train import History, check_settings, train
 
@@ -101,19 +99,7 @@ def metrics(result):
 def save_metrics(path, values):
     """Write ``values`` as JSON to ``path`` atomically: a reader sees the whole file or none.
 
-    The JSON goes to a temporary file in the same folder, is flushed to disk, then renamed over
-    ``path`` (``os.replace`` is atomic on one filesystem), so a run killed mid-write leaves at most
-    a stray ``*.tmp`` file, never a truncated ``path``.
+    A run killed mid-write leaves at most a stray ``*.tmp`` file, never a truncated ``path``
+    (``lab3.files.atomic_write``).
     """
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    handle = tempfile.NamedTemporaryFile("w", dir=folder, suffix=".tmp", delete=False)
-    try:
-        with handle:
-            json.dump(values, handle, indent=1)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(handle.name, path)
-    except BaseException:
-        os.unlink(handle.name)  # a failed write leaves nothing behind
-        raise
+    write_json(path, values)

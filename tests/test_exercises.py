@@ -1,0 +1,195 @@
+"""lab3.exercises: the checks behind the lessons' exercises say right, or say kindly what is wrong."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+import lab3
+from lab3 import backprop, exercises
+from lab3.exercises import check_function
+
+
+def square(x):
+    return x ** 2
+
+
+def test_a_right_answer_prints_one_correct_line(capsys):
+    check_function("my_square", lambda x: x * x, square, {"small": (np.arange(3.0),), "big": (1e3,)},
+                   hint="multiply x by itself", reference_name="square")
+    assert capsys.readouterr().out == "correct: my_square agrees with square on all 2 cases\n"
+
+
+def test_an_unfinished_stub_is_not_done_yet(capsys):
+    def stub(x):
+        raise NotImplementedError("fill in my_square")
+
+    with pytest.raises(AssertionError) as error:
+        check_function("my_square", stub, square, [(1.0,)], hint="multiply x by itself")
+    assert str(error.value) == ("my_square is not done yet: fill in the cell above "
+                                "(it still raises NotImplementedError).")
+    assert error.value.__cause__ is None and error.value.__suppress_context__
+    assert capsys.readouterr().out == ""
+
+
+def test_a_wrong_value_names_the_output_the_case_the_index_and_the_hint():
+    wrong = lambda x: x * 2
+    with pytest.raises(AssertionError) as error:
+        check_function("my_square", wrong, square, {"0 to 2": (np.arange(3.0),)},
+                       hint="multiply x by itself")
+    assert str(error.value) == (
+        "my_square is not right yet: the result differs from the expected values at index (1,): "
+        "you return 2, expected 1\n  in case: 0 to 2\nHint: multiply x by itself")
+
+
+def test_a_wrong_shape_is_reported_before_any_value():
+    with pytest.raises(AssertionError, match=r"the result has shape \(1, 3\), expected \(3,\)"):
+        check_function("my_square", lambda x: (x * x)[None], square, [(np.arange(3.0),)], hint="h")
+
+
+def test_named_outputs_are_compared_one_by_one():
+    reference = lambda x: (x + 1, x - 1)
+    with pytest.raises(AssertionError, match="it returned 1 values; expected 2 values \\(up, down\\)"):
+        check_function("f", lambda x: (x + 1,), reference, [(1.0,)], hint="h", outputs=("up", "down"))
+    with pytest.raises(AssertionError, match="it returned ndarray; expected 2 values"):
+        check_function("f", lambda x: x, reference, [(np.ones(2),)], hint="h", outputs=("up", "down"))
+    with pytest.raises(AssertionError, match="down differs from the expected values"):
+        check_function("f", lambda x: (x + 1, x), reference, [(1.0,)], hint="h", outputs=("up", "down"))
+
+
+def test_none_and_nan_are_explained():
+    with pytest.raises(AssertionError, match=r"got None \(did you forget a return\?\)"):
+        check_function("f", lambda x: None, square, [(1.0,)], hint="h")
+    with pytest.raises(AssertionError, match="contains NaN or infinite values"):
+        check_function("f", lambda x: x * np.nan, square, [(np.ones(2),)], hint="h")
+
+
+def test_an_exception_in_the_students_code_is_explained_and_chained():
+    def broken(x):
+        return x @ np.ones((5, 5))
+
+    with pytest.raises(AssertionError) as error:
+        check_function("my_square", broken, square, {"a vector of 3": (np.ones(3),)}, hint="h")
+    assert str(error.value).startswith("my_square raised ValueError: ")
+    assert "\n  in case: a vector of 3\nHint: h" in str(error.value)
+    assert isinstance(error.value.__cause__, ValueError)
+
+
+def test_the_reference_failing_is_not_the_students_fault():
+    def reference(x):
+        raise KeyError("bug in the reference")
+
+    with pytest.raises(KeyError):
+        check_function("f", square, reference, [(1.0,)], hint="h")
+
+
+def test_every_call_gets_its_own_copy_of_the_arguments():
+    def in_place(x):
+        x *= x
+        return x
+
+    data = np.arange(4.0)
+    check_function("f", in_place, square, [(data,)], hint="h")
+    assert np.array_equal(data, np.arange(4.0))
+
+
+def test_tensors_and_lists_are_compared_as_arrays():
+    check_function("f", lambda x: torch.tensor(x) ** 2, square, [(np.arange(3.0),)], hint="h")
+    check_function("f", lambda x: [list(x ** 2)], lambda x: [x ** 2], [(np.arange(3.0),)], hint="h")
+    with pytest.raises(AssertionError, match=r"the result\[0\] differs"):
+        check_function("f", lambda x: [x], lambda x: [x ** 2], [(np.arange(3.0),)], hint="h")
+    with pytest.raises(AssertionError, match="should be a list of 1 arrays"):
+        check_function("f", lambda x: x, lambda x: [x ** 2], [(np.arange(3.0),)], hint="h")
+
+
+def test_tolerances():
+    check_function("f", lambda x: x * (1 + 1e-7), lambda x: x, [(np.ones(3),)], hint="h")
+    with pytest.raises(AssertionError):
+        check_function("f", lambda x: x * (1 + 1e-7), lambda x: x, [(np.ones(3),)], hint="h", rtol=1e-9)
+
+
+# ----------------------------------------------------------------------------------------------
+# The lessons' checks
+# ----------------------------------------------------------------------------------------------
+
+
+def test_relu_backward_check(capsys):
+    exercises.check_relu_backward(lambda dout, z: dout * (z > 0))
+    exercises.check_relu_backward(lambda dout, z: torch.relu(torch.as_tensor(z)).sign() * torch.as_tensor(dout))
+    assert capsys.readouterr().out.count("correct: my_relu_backward agrees with "
+                                         "lab3.backprop.relu_backward on all 2 cases\n") == 2
+    with pytest.raises(AssertionError) as error:
+        exercises.check_relu_backward(lambda dout, z: dout * (z >= 0))  # slope 1 at the kink
+    assert "in case: z with entries exactly 0 (the kink)" in str(error.value)
+    assert "lab3 (like torch) takes slope 0" in str(error.value)
+    with pytest.raises(AssertionError, match="the result differs"):
+        exercises.check_relu_backward(lambda dout, z: (z > 0).astype(float))  # forgot dout
+
+
+def test_linear_backward_check(capsys):
+    right = lambda delta, a, W: (delta @ W.T, a.T @ delta, delta.sum(axis=0, keepdims=True))
+    exercises.check_linear_backward(right)
+    assert capsys.readouterr().out == ("correct: my_linear_backward agrees with "
+                                       "lab3.backprop.linear_backward on all 3 cases\n")
+    with pytest.raises(AssertionError, match=r"db has shape \(2,\), expected \(1, 2\)"):
+        exercises.check_linear_backward(lambda delta, a, W: (delta @ W.T, a.T @ delta, delta.sum(axis=0)))
+    with pytest.raises(AssertionError, match=r"dW has shape \(2, 3\), expected \(3, 2\)"):
+        exercises.check_linear_backward(lambda delta, a, W: (delta @ W.T, delta.T @ a, delta.sum(0, keepdims=True)))
+    with pytest.raises(AssertionError, match="db differs"):  # averaged instead of summed
+        exercises.check_linear_backward(lambda delta, a, W: (delta @ W.T, a.T @ delta, delta.mean(0, keepdims=True)))
+
+
+def minibatch_sgd(weights, biases, inputs, targets, epochs, batch_size, learning_rate, reg, drop_last=False):
+    n = inputs.shape[1]
+    for _ in range(epochs):
+        for s in range(0, n - (n % batch_size if drop_last else 0), batch_size):
+            x, y = inputs[:, s:s + batch_size].T, targets[:, s:s + batch_size].T
+            dW, db = lab3.gradients(weights, biases, x, y, reg=reg)
+            for p, g in zip(weights + biases, dW + db):
+                p -= learning_rate * g
+    return weights, biases
+
+
+def test_minibatch_sgd_check(capsys):
+    exercises.check_minibatch_sgd(minibatch_sgd)
+    assert capsys.readouterr().out == "correct: minibatch_sgd agrees with lab3.train on all 2 cases\n"
+    with pytest.raises(AssertionError) as error:
+        exercises.check_minibatch_sgd(lambda *args: minibatch_sgd(*args, drop_last=True))
+    assert "in case: 1 epoch of batches of 300 (the last batch has 100 samples)" in str(error.value)
+    with pytest.raises(AssertionError, match="weights\\[0\\] differs"):  # no penalty
+        exercises.check_minibatch_sgd(lambda *args: minibatch_sgd(*args[:-1], 0.0))
+    with pytest.raises(AssertionError, match="minibatch_sgd raised ValueError: x has shape"):
+        exercises.check_minibatch_sgd(lambda w, b, x, y, *rest: minibatch_sgd(w, b, x.T, y, *rest))
+
+
+def test_reference_minibatch_sgd_is_lab3_train():
+    inputs, targets = lab3.create_linear_training_data(200, seed=3)
+    model = lab3.MultiLayerPerceptron(2, [4, 3], 2, seed=3)
+    start = ([w.detach().double().numpy() for w in model.weights],
+             [b.detach().double().numpy() for b in model.biases])
+    weights, biases = exercises.reference_minibatch_sgd(*start, inputs, targets, 3, 64, 0.1, 0.01)
+    lab3.train(model, inputs, targets, epochs=3, batch_size=64, learning_rate=0.1, reg=0.01, engine="manual")
+    for got, want in zip(weights + biases, model.weights + model.biases):
+        np.testing.assert_array_equal(got, want.detach().double().numpy())
+    assert np.array_equal(start[0][0], lab3.MultiLayerPerceptron(2, [4, 3], 2, seed=3).weights[0].detach().double().numpy())
+    mine = minibatch_sgd(*start, inputs, targets, 3, 64, 0.1, 0.01)
+    for got, want in zip(mine[0] + mine[1], weights + biases):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)
+
+
+def test_the_checks_agree_with_backprop():
+    # The references are lab3's own layer functions, so the checks test what lesson 1 derived.
+    rng = np.random.default_rng(0)
+    z, dout = rng.normal(size=(4, 3)), rng.normal(size=(4, 3))
+    np.testing.assert_array_equal(backprop.relu_backward(dout, z), dout * (z > 0))
+
+
+def test_lab3_and_its_exercises_import_nothing_of_jupyter():
+    # lab3.handouts is the only module that may import nbconvert; the core and the checks do not.
+    code = ("import sys, lab3, lab3.exercises; "
+            "print([m for m in ('nbconvert', 'nbformat', 'jupyter_client', 'jupyter_core', 'IPython') "
+            "if m in sys.modules])")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
