@@ -212,8 +212,13 @@ def forward(weights, biases, x, output="linear"):
         ``(y_hat, caches)``: ``y_hat`` of shape ``(batch, d_out)`` and one
         ``(activation, linear_cache, activation_cache)`` per layer.
     """
-    require(output in OUTPUTS, "output", output, f"one of {OUTPUTS}")
     weights, biases, x, _ = _prepare(weights, biases, x)
+    return _forward(weights, biases, x, output)
+
+
+def _forward(weights, biases, x, output):
+    """``forward`` on arguments that ``_prepare`` has already converted and checked."""
+    require(output in OUTPUTS, "output", output, f"one of {OUTPUTS}")
     activations = ["relu"] * (len(weights) - 1) + [output]
     h, caches = x, []
     for w, b, activation in zip(weights, biases, activations):
@@ -229,7 +234,7 @@ def objective(weights, biases, x, y, reg=0.0, output="linear"):
     Arguments as for ``forward``, plus ``y`` ``(batch, d_out)`` targets and ``reg`` >= 0.
     """
     weights, biases, x, y = _prepare(weights, biases, x, y)
-    y_hat, _ = forward(weights, biases, x, output)
+    y_hat, _ = _forward(weights, biases, x, output)
     loss, _ = mse_forward(y_hat, y)
     return float(loss + l2_reg(weights, reg))
 
@@ -243,7 +248,7 @@ def gradients(weights, biases, x, y, reg=0.0, output="linear"):
         ``(dW, db)``: lists of float64 arrays shaped like ``weights`` and ``biases``.
     """
     weights, biases, x, y = _prepare(weights, biases, x, y)
-    y_hat, caches = forward(weights, biases, x, output)
+    y_hat, caches = _forward(weights, biases, x, output)
     _, loss_cache = mse_forward(y_hat, y)
     dout = mse_backward(loss_cache)  # (batch, d_out): where the chain rule starts
     dW, db = [None] * len(weights), [None] * len(biases)
