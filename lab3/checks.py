@@ -4,6 +4,7 @@ Every message names the parameter, the value it got and what is allowed, so a st
 mistypes a papermill parameter reads what to change instead of a traceback from deep inside torch.
 """
 
+import math
 import numbers
 
 
@@ -16,6 +17,11 @@ def require(condition, name, value, allowed):
 def is_int(value):
     """True for Python and NumPy integers; False for bools and floats (``epochs=2.5`` is an error)."""
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def is_finite_number(value):
+    """True for a finite int or float (not a bool, not NaN or infinity, not a numeric string)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def is_count(value):

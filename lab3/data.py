@@ -10,7 +10,7 @@ import math
 import numpy as np
 import torch
 
-from lab3.checks import is_count, require
+from lab3.checks import is_count, is_finite_number, require
 
 
 def rotation_matrix(degrees=90.0):
@@ -44,7 +44,7 @@ def create_linear_training_data(n_samples=1000, matrix=None, noise=0.0, seed=0):
     matrix = torch.as_tensor(np.asarray(matrix, dtype=np.float32))
     require(matrix.ndim == 2 and matrix.shape[0] == matrix.shape[1] and matrix.shape[0] >= 1,
             "matrix", tuple(matrix.shape), "a square (d, d) matrix")
-    require(noise >= 0 and math.isfinite(noise), "noise", noise, "a finite number >= 0")
+    require(is_finite_number(noise) and noise >= 0, "noise", noise, "a finite number >= 0")
 
     generator = torch.Generator().manual_seed(seed)
     d = matrix.shape[0]

@@ -6,12 +6,11 @@ refuses a bad one before anything runs; ``run`` makes the data and the model and
 half-way never leaves a file that looks like a result.
 """
 
-import math
 from dataclasses import dataclass
 
 import torch
 
-from lab3.checks import is_count, require
+from lab3.checks import is_count, is_finite_number, require
 from lab3.data import create_linear_training_data, rotation_matrix
 from lab3.files import write_json
 from lab3.mlp import MultiLayerPerceptron, check_sizes
@@ -54,8 +53,7 @@ def check_parameters(**parameters):
     check_settings(p["n_samples"], p["epochs"], p["batch_size"], p["learning_rate"], p["reg"],
                    p["engine"], shuffle=False, seed=p["seed"])
     check_sizes(2, p["hidden_sizes"], 2)
-    require(isinstance(p["angle"], (int, float)) and not isinstance(p["angle"], bool)
-            and math.isfinite(p["angle"]), "angle", p["angle"], "a finite number of degrees")
+    require(is_finite_number(p["angle"]), "angle", p["angle"], "a finite number of degrees")
     require(isinstance(p["results_path"], str), "results_path", p["results_path"],
             'a file path as a string ("" to write nothing)')
     return {**p, "hidden_sizes": list(p["hidden_sizes"])}

@@ -67,6 +67,7 @@ from pathlib import Path
 
 import yaml
 
+from lab3.checks import is_count, is_int, require
 from lab3.files import atomic_write, write_json
 
 KERNEL_NAME = "lab3"
@@ -632,10 +633,8 @@ def run_sweep(sweep, runs_dir, jobs=2, executor=None, retries=2, fail_fast=False
     Results come back in grid order; ``results.csv`` is (re)written in the sweep's folder, also
     when the sweep stops early.
     """
-    if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
-        raise ValueError(f"jobs={jobs!r} is not allowed: an integer >= 1")
-    if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
-        raise ValueError(f"retries={retries!r} is not allowed: an integer >= 0")
+    require(is_count(jobs), "jobs", jobs, "an integer >= 1")
+    require(is_int(retries) and retries >= 0, "retries", retries, "an integer >= 0")
     sweep = validate(sweep)
     sweep_dir = Path(runs_dir).resolve() / sweep.name
     plans = plan_runs(sweep, sweep_dir)

@@ -20,15 +20,13 @@ Two engines compute step 3:
 Both update the model in place and return a ``History``.
 """
 
-import math
-import numbers
 import time
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import torch
 
-from lab3.checks import is_count, is_int, require
+from lab3.checks import is_count, is_finite_number, is_int, require
 from lab3.functional import l2_reg, mse
 from lab3.manual_engine import ManualNet, augmented
 from lab3.mlp import MultiLayerPerceptron
@@ -89,10 +87,6 @@ class History:
 # ----------------------------------------------------------------------------------------------
 
 
-def _is_real(value):
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
 def _as_data(name, value):
     """``value`` as a 2-D float32 tensor in the lab's ``(d, n)`` layout, or a ``ValueError``."""
     data = torch.as_tensor(value, dtype=torch.float32).detach()
@@ -129,9 +123,9 @@ def check_settings(n, epochs, batch_size, learning_rate, reg, engine, shuffle=Fa
     require(is_count(epochs), "epochs", epochs, "an integer >= 1")
     require(is_int(batch_size) and 1 <= batch_size <= n, "batch_size", batch_size,
             f"an integer from 1 to the number of samples ({n})")
-    require(_is_real(learning_rate) and math.isfinite(learning_rate) and learning_rate > 0,
+    require(is_finite_number(learning_rate) and learning_rate > 0,
             "learning_rate", learning_rate, "a finite number > 0")
-    require(_is_real(reg) and math.isfinite(reg) and reg >= 0, "reg", reg, "a finite number >= 0")
+    require(is_finite_number(reg) and reg >= 0, "reg", reg, "a finite number >= 0")
     require(engine in ENGINES, "engine", engine, f"one of {ENGINES}")
     require(isinstance(shuffle, bool), "shuffle", shuffle, "True or False")
     require(is_int(seed), "seed", seed, "an integer")

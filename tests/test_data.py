@@ -77,6 +77,7 @@ def test_noise_level_is_what_was_asked():
     (dict(matrix=[1.0, 2.0]), "matrix=(2,)"),
     (dict(noise=-0.1), "noise=-0.1"),
     (dict(noise=float("nan")), "noise=nan"),
+    (dict(noise="0.1"), "noise='0.1'"),
 ])
 def test_bad_input_names_parameter_value_and_what_is_allowed(kwargs, named):
     with pytest.raises(ValueError, match="is not allowed") as error:
