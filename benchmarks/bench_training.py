@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anyw
 import lab3  # noqa: E402
 from lab3.mlp import MultiLayerPerceptron  # noqa: E402
 from lab3.original_lab import lab_batched, lab_single_sample  # noqa: E402
-from lab3.train import train  # noqa: E402
+from lab3.training import train  # noqa: E402
 
 
 

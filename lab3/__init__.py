@@ -1,28 +1,44 @@
 """lab3: the small, tested functions behind the lessons in ``notebooks/``.
 
-The core (data, functional, backprop, mlp, train) imports nothing of Jupyter, so the same code
-runs in a notebook, a test or a script. ``lab3.train`` is the training *function*; its module's
-other names (``History``, ``DivergedError``) are exported here too.
+The core (data, functional, backprop, mlp, training) imports nothing of Jupyter, so the same code
+runs in a notebook, a test or a script. ``lab3.train`` is the training *function*, defined in
+``lab3.training`` with ``History`` and ``DivergedError``.
+
+The names are imported lazily (PEP 562): ``import lab3`` costs nothing, and a module that needs
+neither torch nor matplotlib (the sweep runner, the handouts builder) never loads them.
+``lab3.<name>`` imports its module on first use.
 """
 
-from lab3.backprop import gradients
-from lab3.data import create_linear_training_data, rotation_matrix
-from lab3.functional import l2_reg, mse, relu, softmax
-from lab3.mlp import MultiLayerPerceptron
-from lab3.reproducible import make_reproducible
-from lab3.train import DivergedError, History, train
+import importlib
 
-__all__ = [
-    "DivergedError",
-    "History",
-    "MultiLayerPerceptron",
-    "create_linear_training_data",
-    "gradients",
-    "l2_reg",
-    "make_reproducible",
-    "mse",
-    "relu",
-    "rotation_matrix",
-    "softmax",
-    "train",
-]
+# public name -> the module that defines it
+_EXPORTS = {
+    "DivergedError": "lab3.training",
+    "History": "lab3.training",
+    "MultiLayerPerceptron": "lab3.mlp",
+    "create_linear_training_data": "lab3.data",
+    "find_learning_rate": "lab3.lr_finder",
+    "gradients": "lab3.backprop",
+    "l2_reg": "lab3.functional",
+    "layer_statistics": "lab3.diagnostics",
+    "make_reproducible": "lab3.reproducible",
+    "mse": "lab3.functional",
+    "relu": "lab3.functional",
+    "rotation_matrix": "lab3.data",
+    "softmax": "lab3.functional",
+    "train": "lab3.training",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value  # the next lookup finds it without calling __getattr__
+        return value
+    raise AttributeError(f"module 'lab3' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), *_EXPORTS])

@@ -14,7 +14,7 @@ from lab3.checks import is_count, is_finite_number, require
 from lab3.data import create_linear_training_data, rotation_matrix
 from lab3.files import write_json
 from lab3.mlp import MultiLayerPerceptron, check_sizes
-from lab3.train import History, check_settings, train
+from lab3.training import History, check_settings, train
 
 # Every knob of a training notebook's `parameters` cell, with the lab's defaults.
 DEFAULTS = {
@@ -27,6 +27,8 @@ DEFAULTS = {
     "n_samples": 1000,
     "angle": 90.0,
     "engine": "manual",
+    "shuffle": False,
+    "demos": True,
     "results_path": "",
 }
 
@@ -51,7 +53,9 @@ def check_parameters(**parameters):
     p = {**DEFAULTS, **parameters}
     require(is_count(p["n_samples"]), "n_samples", p["n_samples"], "an integer >= 1")
     check_settings(p["n_samples"], p["epochs"], p["batch_size"], p["learning_rate"], p["reg"],
-                   p["engine"], shuffle=False, seed=p["seed"])
+                   p["engine"], shuffle=p["shuffle"], seed=p["seed"])
+    require(isinstance(p["demos"], bool), "demos", p["demos"],
+            "True (the lesson's comparisons and figures) or False (train and save metrics only)")
     check_sizes(2, p["hidden_sizes"], 2)
     require(is_finite_number(p["angle"]), "angle", p["angle"], "a finite number of degrees")
     require(isinstance(p["results_path"], str), "results_path", p["results_path"],
@@ -70,7 +74,8 @@ def run(parameters, engine=None):
     model = MultiLayerPerceptron(2, p["hidden_sizes"], 2, seed=p["seed"])
     initial_model = model.copy()
     history = train(model, inputs, targets, epochs=p["epochs"], batch_size=p["batch_size"],
-                    learning_rate=p["learning_rate"], reg=p["reg"], engine=engine or p["engine"])
+                    learning_rate=p["learning_rate"], reg=p["reg"], engine=engine or p["engine"],
+                    shuffle=p["shuffle"], seed=p["seed"])
     return Run(p, model, initial_model, inputs, targets, true_matrix, history)
 
 

@@ -7,9 +7,11 @@ The network (batches are rows, as everywhere in lab3)::
     y_hat = h_L @ W_out + b_out               (batch, num_outputs), no activation on the output
 
 Each ``W`` has shape ``(fan_in, fan_out)`` and each ``b`` shape ``(1, fan_out)``, exactly like the
-lab's ``w_1`` (2, 3), ``b_1`` (1, 3), ``w_2`` (3, 2), ``b_2`` (1, 2). Initialisation is the lab's:
-weights uniform in ``[0, 0.1)`` (``torch.rand(...) * 0.1``), biases zero, drawn from a private
-``torch.Generator`` seeded with ``seed`` so the same seed always gives the same network.
+lab's ``w_1`` (2, 3), ``b_1`` (1, 3), ``w_2`` (3, 2), ``b_2`` (1, 2). Initialisation is the lab's
+by default (``init="lab"``): weights uniform in ``[0, 0.1)`` (``torch.rand(...) * 0.1``), biases
+zero. ``init="he"`` draws zero-mean weights ``N(0, 2 / fan_in)`` (He et al., 2015), which keep the
+signal's size through ReLU layers; ``init_scale`` multiplies either. Weights come from a private
+``torch.Generator`` seeded with ``seed``, so the same seed always gives the same network.
 
 What the lab's appendix got wrong, and this class fixes: the output layer had no bias, the biases
 were random instead of zero, the weights were ``U[0, 1)`` instead of ``U[0, 0.1)``, the forward pass
@@ -19,11 +21,13 @@ used as the number of samples. Training lives in ``lab3.train``.
 
 import torch
 
-from lab3.checks import is_count, is_int, require
+from lab3.checks import is_count, is_finite_number, is_int, require
 from lab3.functional import relu
 
 ACTIVATIONS = {"relu": relu, "identity": lambda h: h}
 INIT_SCALE = 0.1  # the lab's torch.rand(...) * 0.1
+INITS = ("lab", "he")  # U[0, 0.1) as in the lab; zero-mean N(0, 2 / fan_in)
+MAX_INIT_SCALE = 1e3
 
 
 def check_sizes(num_inputs, hidden_sizes, num_outputs):
@@ -55,6 +59,8 @@ class MultiLayerPerceptron:
         activation: ``"relu"`` (default) or ``"identity"`` for every hidden layer, or a list with
             one name per hidden layer. The output layer has no activation.
         seed: seed of the private generator that draws the initial weights.
+        init: ``"lab"`` (weights ``U[0, 0.1)``, the default) or ``"he"`` (``N(0, 2 / fan_in)``).
+        init_scale: a positive factor on the initial weights (1.0 leaves them as drawn).
 
     Attributes:
         weights: list of ``(fan_in, fan_out)`` float32 tensors, one per layer, output included.
@@ -65,9 +71,14 @@ class MultiLayerPerceptron:
     ``objective.backward()`` fills their ``.grad``.
     """
 
-    def __init__(self, num_inputs=2, hidden_sizes=(3,), num_outputs=2, activation="relu", seed=0):
+    def __init__(self, num_inputs=2, hidden_sizes=(3,), num_outputs=2, activation="relu", seed=0,
+                 *, init="lab", init_scale=1.0):
         check_sizes(num_inputs, hidden_sizes, num_outputs)
         require(is_int(seed), "seed", seed, "an integer")
+        require(isinstance(init, str) and init in INITS, "init", init, f"one of {INITS}")
+        require(is_finite_number(init_scale) and 0 < init_scale <= MAX_INIT_SCALE, "init_scale",
+                init_scale, f"a number > 0 and <= {MAX_INIT_SCALE:g}")
+        self.init, self.init_scale = init, float(init_scale)
         self.num_inputs = int(num_inputs)
         self.hidden_sizes = tuple(int(h) for h in hidden_sizes)
         self.num_outputs = int(num_outputs)
@@ -81,12 +92,16 @@ class MultiLayerPerceptron:
         return (self.num_inputs, *self.hidden_sizes, self.num_outputs)
 
     def _initial_parameters(self):
-        """The lab's init: weights ``U[0, 0.1)`` from the seeded generator, biases zero."""
+        """Weights drawn by ``self.init`` from the seeded generator, times ``init_scale``; biases zero."""
         generator = torch.Generator().manual_seed(self.seed)
         sizes = self.layer_sizes
         weights, biases = [], []
         for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
-            w = torch.rand((fan_in, fan_out), generator=generator) * INIT_SCALE
+            if self.init == "lab":
+                w = torch.rand((fan_in, fan_out), generator=generator) * INIT_SCALE
+            else:  # He: zero mean, variance 2 / fan_in (a ReLU keeps half of the variance)
+                w = torch.randn((fan_in, fan_out), generator=generator) * (2.0 / fan_in) ** 0.5
+            w = w * self.init_scale
             weights.append(w.requires_grad_(True))
             biases.append(torch.zeros((1, fan_out), requires_grad=True))
         return weights, biases
@@ -170,7 +185,8 @@ class MultiLayerPerceptron:
     def copy(self):
         """An independent copy with the same sizes, activations and current parameter values."""
         twin = MultiLayerPerceptron(self.num_inputs, self.hidden_sizes, self.num_outputs,
-                                    list(self.activations), self.seed)
+                                    list(self.activations), self.seed, init=self.init,
+                                    init_scale=self.init_scale)
         with torch.no_grad():
             for mine, theirs in zip(self.parameters(), twin.parameters()):
                 theirs.copy_(mine)
@@ -179,4 +195,6 @@ class MultiLayerPerceptron:
     def __repr__(self):
         return (f"MultiLayerPerceptron(num_inputs={self.num_inputs}, "
                 f"hidden_sizes={list(self.hidden_sizes)}, num_outputs={self.num_outputs}, "
-                f"activation={list(self.activations)}, seed={self.seed})")
+                f"activation={list(self.activations)}, seed={self.seed}"
+                + (f", init={self.init!r}" if self.init != "lab" else "")
+                + (f", init_scale={self.init_scale:g}" if self.init_scale != 1.0 else "") + ")")

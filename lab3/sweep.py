@@ -31,7 +31,7 @@ What it does, in order:
    path (a shared disk) and should have one thread each (papermill's ``cwd=`` is process-wide).
 3. **Resumes.** A run whose ``metrics.json`` exists, parses, has status ``ok`` or ``diverged`` and
    records the same parameters is not run again; a killed sweep picks up where it stopped.
-4. **Isolates failures.** A run that diverges (``lab3.train.DivergedError``) or fails records
+4. **Isolates failures.** A run that diverges (``lab3.DivergedError``) or fails records
    status ``diverged`` or ``failed``, the error and its ``output.ipynb`` (which shows the failing
    cell) in its ``metrics.json``; the other runs go on (unless ``--fail-fast``). Failed runs are
    run again by the next invocation, diverged ones are not (they would diverge again).

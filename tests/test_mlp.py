@@ -221,3 +221,31 @@ def test_copy_is_independent():
 def test_repr_shows_the_constructor_arguments():
     assert repr(MultiLayerPerceptron()) == ("MultiLayerPerceptron(num_inputs=2, hidden_sizes=[3], "
                                             "num_outputs=2, activation=['relu'], seed=0)")
+
+
+def test_he_init_is_zero_mean_with_variance_two_over_fan_in():
+    model = MultiLayerPerceptron(2, [400], 2, seed=0, init="he")
+    w = model.weights[1].detach()  # (400, 2): fan_in 400
+    assert abs(float(w.mean())) < 0.01
+    assert float(w.var()) == pytest.approx(2 / 400, rel=0.15)
+    assert all(float(b.detach().abs().sum()) == 0 for b in model.biases)
+
+
+def test_init_scale_multiplies_the_drawn_weights_and_survives_copy():
+    plain = MultiLayerPerceptron(2, [3], 2, seed=1)
+    scaled = MultiLayerPerceptron(2, [3], 2, seed=1, init_scale=2.5)
+    for w, w2 in zip(plain.weights, scaled.weights):
+        torch.testing.assert_close(w2, 2.5 * w)
+    twin = scaled.copy()
+    assert (twin.init, twin.init_scale) == ("lab", 2.5)
+    assert "init_scale=2.5" in repr(twin)
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    ({"init": "xavier"}, "init"), ({"init": None}, "init"),
+    ({"init_scale": 0}, "init_scale"), ({"init_scale": float("nan")}, "init_scale"),
+    ({"init_scale": 1e9}, "init_scale"), ({"init_scale": "2"}, "init_scale"),
+])
+def test_bad_init_is_refused_by_name(kwargs, name):
+    with pytest.raises(ValueError, match=rf"^{name}="):
+        MultiLayerPerceptron(2, [3], 2, **kwargs)

@@ -4,7 +4,7 @@ An exercise in a lesson is three cells, told apart by their tags:
 
 * ``stub``: the prompt and a skeleton whose body raises ``NotImplementedError``;
 * ``solution``: the instructor's working code (the student handout drops it);
-* ``check``: one call to a ``check_*`` function below.
+* ``check``: one call to a ``check_*`` function of ``lab3.exercises`` (one module per lesson).
 
 ``check_function`` runs the student's function and a reference on the same few cases and prints
 one ``correct: ...`` line when they agree. Otherwise it raises an ``AssertionError`` that says
@@ -16,11 +16,6 @@ import copy
 
 import numpy as np
 import torch
-
-from lab3 import backprop
-from lab3.data import create_linear_training_data
-from lab3.mlp import MultiLayerPerceptron
-from lab3.train import train
 
 NOT_DONE = "not done yet: fill in the cell above"
 
@@ -121,84 +116,3 @@ def _describe(value):
         return "None (did you forget a return?)"
     shape = getattr(value, "shape", None)
     return f"{type(value).__name__} of shape {tuple(shape)}" if shape is not None else type(value).__name__
-
-
-# ----------------------------------------------------------------------------------------------
-# The lessons' exercises
-# ----------------------------------------------------------------------------------------------
-
-
-def check_relu_backward(candidate):
-    """Lesson 1: ``candidate(dout, z) -> dz`` must equal ``lab3.backprop.relu_backward(dout, z)``."""
-    __tracebackhide__ = True
-    rng = np.random.default_rng(1)
-    kink = np.array([[-1.5, 0.0, 2.0], [0.0, 3.0, -0.5]])
-    cases = {
-        "a random (8, 3) batch": (rng.normal(size=(8, 3)), rng.normal(size=(8, 3))),
-        "z with entries exactly 0 (the kink)": (np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]), kink),
-    }
-    check_function("my_relu_backward", candidate, backprop.relu_backward, cases,
-                   hint="the upstream gradient passes where z > 0 and is blocked elsewhere: "
-                        "dz = dout * (z > 0). At z == 0 exactly, lab3 (like torch) takes slope 0.",
-                   outputs=None, reference_name="lab3.backprop.relu_backward")
-
-
-def check_linear_backward(candidate):
-    """Lesson 1: ``candidate(delta, a, W) -> (da, dW, db)`` as ``lab3.backprop.linear_backward``."""
-    __tracebackhide__ = True
-    rng = np.random.default_rng(2)
-    cases = {}
-    for batch, fan_in, fan_out in [(8, 3, 2), (1, 2, 3), (5, 4, 6)]:
-        cases[f"a batch of {batch}, W of shape ({fan_in}, {fan_out})"] = (
-            rng.normal(size=(batch, fan_out)), rng.normal(size=(batch, fan_in)),
-            rng.normal(size=(fan_in, fan_out)))
-    check_function("my_linear_backward", candidate,
-                   lambda delta, a, W: backprop.linear_backward(delta, (a, W)), cases,
-                   hint="each gradient has the shape of what it differentiates: dW = a.T @ delta "
-                        "(like W), db = delta summed over the rows with keepdims=True (like b, "
-                        "(1, n_out)), da = delta @ W.T (like a).",
-                   outputs=("da", "dW", "db"), reference_name="lab3.backprop.linear_backward")
-
-
-def reference_minibatch_sgd(weights, biases, inputs, targets, epochs, batch_size, learning_rate, reg):
-    """``lab3.train`` (engine ``"manual"``, in order) from these float64 parameters.
-
-    Returns ``(weights, biases)`` after training, as lists of float64 numpy arrays. The model is
-    float32, so the parameters pass through float32 on the way (exact for a fresh model's).
-    """
-    sizes = [w.shape[0] for w in weights] + [weights[-1].shape[1]]
-    model = MultiLayerPerceptron(sizes[0], sizes[1:-1], sizes[-1])
-    with torch.no_grad():
-        for p, value in zip(model.weights + model.biases, list(weights) + list(biases)):
-            p.copy_(torch.as_tensor(np.asarray(value)))
-    train(model, inputs, targets, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-          reg=reg, engine="manual", shuffle=False)
-    as_numpy = lambda ps: [p.detach().double().numpy() for p in ps]
-    return as_numpy(model.weights), as_numpy(model.biases)
-
-
-def check_minibatch_sgd(candidate):
-    """Lesson 4: ``candidate(weights, biases, inputs, targets, epochs, batch_size, learning_rate, reg)``
-    must return ``(weights, biases)`` as ``lab3.train`` leaves them.
-
-    Run from the lab's fresh 2-3-2 model (float64 copies) on the lab's 1000 samples, with the lab's
-    learning rate and reg; once with batches of 100 and once with batches of 300, whose last batch
-    is shorter (100 samples).
-    """
-    __tracebackhide__ = True
-    inputs, targets = create_linear_training_data(1000, seed=0)
-    model = MultiLayerPerceptron(2, [3], 2, seed=0)
-    weights = [w.detach().double().numpy() for w in model.weights]
-    biases = [b.detach().double().numpy() for b in model.biases]
-    cases = {
-        "2 epochs of batches of 100": (weights, biases, inputs, targets, 2, 100, 0.1, 0.001),
-        "1 epoch of batches of 300 (the last batch has 100 samples)":
-            (weights, biases, inputs, targets, 1, 300, 0.1, 0.001),
-    }
-    check_function("minibatch_sgd", candidate, reference_minibatch_sgd, cases,
-                   hint="batches are consecutive slices with samples as rows, x = inputs[:, s:s+B].T "
-                        "for s = 0, B, 2B, ... (the last batch may be shorter); after "
-                        "lab3.gradients, every weight and every bias takes its step "
-                        "p -= learning_rate * g; the function returns (weights, biases).",
-                   outputs=("weights", "biases"), reference_name="lab3.train",
-                   rtol=1e-5, atol=1e-7)

@@ -12,7 +12,7 @@ import lab3
 from lab3 import backprop
 from lab3.mlp import MultiLayerPerceptron
 from lab3.original_lab import lab_batched, lab_single_sample
-from lab3.train import ENGINES, DivergedError, History, train
+from lab3.training import ENGINES, DivergedError, History, train
 
 ATOL = 1e-5  # float32 training runs agree to about 1e-6; a real difference is far larger
 
