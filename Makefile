@@ -19,6 +19,9 @@ JOBS ?= 2
 SCHEDULER ?=
 RUNS_DIR ?= runs
 LAB_PORT ?= 8888
+HANDOUTS ?= handouts
+HANDOUT_SOURCES := $(wildcard lab3/handouts/*.py lab3/templates/*.j2 lab3/templates/*/*)
+NBGRADER_STAMP := $(VENV)/.nbgrader-installed
 LAB_ARGS ?=
 # Jupyter refuses to run as root (containers, CI) unless told to.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
@@ -30,7 +33,7 @@ export OPENBLAS_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: help setup lab notebooks run-all test bench clean lock
+.PHONY: help setup lab lab-student notebooks run-all test test-fast bench clean lock
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -42,22 +45,36 @@ $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 	  { echo "lab3 needs Python 3.11 or newer; run e.g. 'make PYTHON=python3.11 ...'" >&2; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "setup: installing the pinned packages into $(VENV)/ (1-2 minutes the first time, quiet)..."
 	$(PY) -m pip install --quiet -r requirements.txt
 	$(PY) -m pip install --quiet --no-deps -e .
 	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (lab3)" \
 	  --env OMP_NUM_THREADS 1 --env OPENBLAS_NUM_THREADS 1 --env MKL_NUM_THREADS 1 --env PYTHONHASHSEED 0
 	touch $@
+	@echo "setup: done ($(VENV)/, the lab3 package and the '$(KERNEL)' Jupyter kernel)"
 
 lab: setup ## open JupyterLab on the notebooks (localhost only, token required)
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(LAB_PORT) \
 	  --ServerApp.port_retries=0 --ServerApp.root_dir=notebooks $(ALLOW_ROOT) $(LAB_ARGS)
 
+# The student's workspace: the handouts' student notebooks (no solution in that folder or under
+# it). Rebuilt when a lesson changed; a build that would overwrite a notebook the student changed
+# refuses (handouts never overwrite work), and the lab then opens on what is there.
+lab-student: setup $(HANDOUTS)/index.html ## open JupyterLab on the student notebooks in handouts/student/ (built if needed)
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(LAB_PORT) \
+	  --ServerApp.port_retries=0 --ServerApp.root_dir=$(HANDOUTS)/student $(ALLOW_ROOT) $(LAB_ARGS)
+
+$(HANDOUTS)/index.html: $(NOTEBOOKS) $(HANDOUT_SOURCES) | $(STAMP)
+	$(PY) -m lab3.handouts --out $(HANDOUTS) || { test -f $@ && \
+	  echo "lab-student: the handouts were not rebuilt (see above); opening them as they are" >&2; }
+
 # Streams are coalesced after execution: how the kernel happens to split a cell's printing into
-# chunks depends on timing, and would otherwise show up as a diff on every refresh.
+# chunks depends on timing, and would otherwise show up as a diff on every refresh. Widget state
+# (lesson 07's explorer, its picture included) is not saved: it only lives in a running kernel.
 notebooks: setup ## re-execute every notebook whole in a fresh kernel and save its outputs
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 	  --ExecutePreprocessor.kernel_name=$(KERNEL) --ExecutePreprocessor.record_timing=False \
-	  --ExecutePreprocessor.timeout=600 \
+	  --ExecutePreprocessor.timeout=600 --ExecutePreprocessor.store_widget_state=False \
 	  --NotebookExporter.preprocessors=nbconvert.preprocessors.CoalesceStreamsPreprocessor \
 	  $(NOTEBOOKS)
 
@@ -80,9 +97,20 @@ $(RUNS_DIR)/notebooks/%.ipynb: notebooks/%.ipynb $(LAB3_SOURCES) $(STAMP)
 	  $< $(@:.ipynb=.partial.ipynb)
 	mv $(@:.ipynb=.partial.ipynb) $@
 
-test: setup ## unit tests, then nbval over every notebook (outputs must match what is committed)
-	$(PY) -m pytest tests $(NOTEBOOKS) --nbval --nbval-current-env \
+# pytest-xdist runs one worker per CPU (TEST_JOBS=1 for one process). --dist loadfile keeps each
+# file on one worker, in order: a notebook's cells share one kernel, a module its fixtures.
+# The notebooks, the longest files, are handed out first so that none is left for the end.
+TEST_JOBS ?= logical
+XDIST = $(if $(filter 1,$(TEST_JOBS)),,-n $(TEST_JOBS) --dist loadfile)
+
+test: setup $(NBGRADER_STAMP) ## ruff, then every test (nbgrader's round trip too) and nbval over every notebook, in parallel
+	$(BIN)/ruff check .
+	$(PY) -m pytest $(XDIST) $(NOTEBOOKS) tests --nbval --nbval-current-env \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg $(PYTEST_ARGS)
+
+test-fast: setup ## ruff, then the tests marked not slow: no kernel, server or browser (about a minute)
+	$(BIN)/ruff check .
+	$(PY) -m pytest $(XDIST) -m "not slow" tests $(PYTEST_ARGS)
 
 bench: setup ## timing scripts in benchmarks/, each printing side-by-side ratios
 	@for script in $(sort $(wildcard benchmarks/bench_*.py)); do $(PY) $$script || exit 1; done
@@ -93,12 +121,20 @@ lock: ## re-resolve requirements.txt from pyproject.toml's ranges (then review t
 	{ head -2 requirements.txt; build/lock/bin/pip freeze --exclude-editable | sed 's/+cpu$$//'; } > requirements.txt.new
 	mv requirements.txt.new requirements.txt
 
-.PHONY: handouts handouts-pdf
+.PHONY: handouts handouts-pdf handouts-nbgrader
 handouts: setup ## instructor and student versions of every lesson in handouts/ (offline HTML + index)
-	$(PY) -m lab3.handouts --out handouts
+	$(PY) -m lab3.handouts --out $(HANDOUTS)
 
 handouts-pdf: setup ## the handouts, also printed to PDF by a headless Chromium (says what to install if none)
-	$(PY) -m lab3.handouts --out handouts --pdf
+	$(PY) -m lab3.handouts --out $(HANDOUTS) --pdf
+
+handouts-nbgrader: $(NBGRADER_STAMP) ## an nbgrader course root in handouts/nbgrader/ (installs nbgrader into .venv first)
+	$(PY) -m lab3.handouts --nbgrader --out $(HANDOUTS)/nbgrader
+
+# nbgrader is for instructors only: its own lock, installed on top of the main one when needed.
+$(NBGRADER_STAMP): requirements-nbgrader.txt $(STAMP)
+	$(PY) -m pip install --quiet -r requirements.txt -r requirements-nbgrader.txt
+	touch $@
 
 clean: ## remove build output (.venv/, runs/, handouts/, caches)
 	rm -rf $(VENV) $(RUNS_DIR) handouts build .pytest_cache .hypothesis *.egg-info

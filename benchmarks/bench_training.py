@@ -9,8 +9,8 @@ Two experiments, the lab's settings (1000 samples, hidden [3], learning rate 0.1
 * single-sample SGD, 10 epochs (10 000 steps);
 * mini-batch SGD, batch 100, 100 epochs (1 000 steps).
 
-Each is run by (a) the lab's loop, copied as the lab wrote it: its "checking" second forward pass
-and its print statements included, printing into a null sink instead of the screen; (b)
+Each is run by (a) the lab's loop (``lab3.original_lab``: the lab's algorithm step for step, its
+"did it learn" second forward pass included, its progress prints left out); (b)
 ``lab3.train(engine="autograd")``; (c) ``lab3.train(engine="manual")``. All three start from the
 same initial weights (``MultiLayerPerceptron(seed=0)``) on one compute thread. The table shows the
 median wall time over ``--repeats`` runs, the speed-up over the lab's loop, and the largest
@@ -31,8 +31,6 @@ import lab3  # noqa: E402
 from lab3.mlp import MultiLayerPerceptron  # noqa: E402
 from lab3.original_lab import lab_batched, lab_single_sample  # noqa: E402
 from lab3.training import train  # noqa: E402
-
-
 
 # ----------------------------------------------------------------------------------------------
 # Timing

@@ -7,8 +7,9 @@ Every layer kind is a pair, as in CS231n's ``layers.py``:
 * ``X_backward(dout, cache) -> grads``: given ``dout = d loss / d out`` (same shape as ``out``),
   return the gradient of the loss with respect to each input of the layer, by the chain rule.
 
-``gradients`` chains the pairs for the lab's network: hidden layers ``relu(x @ W + b)``, an output
-layer ``x @ W + b`` (optionally followed by a softmax), and the lab's objective
+``gradients`` chains the pairs for the lab's network: hidden layers ``act(x @ W + b)`` with ``act``
+``"relu"`` (the lab's) or ``"identity"`` (no activation), as ``lab3.MultiLayerPerceptron`` allows,
+an output layer ``x @ W + b`` (optionally followed by a softmax), and the lab's objective
 ``mean((y - y_hat)**2) + reg * sum(||W||_F**2)`` (weights only; biases are not regularised).
 
 Batches are rows, as everywhere in lab3: ``x`` has shape ``(batch, features)``. Everything is
@@ -17,8 +18,8 @@ computed in float64 so that a finite-difference check can tell a wrong formula f
 
 import numpy as np
 
-from lab3.checks import require
-from lab3.functional import l2_reg, mse, softmax
+from lab3.checks import real_array, require, require_nonnegative
+from lab3.functional import activation_names, l2_reg, mse, softmax
 
 # ----------------------------------------------------------------------------------------------
 # Layers
@@ -134,28 +135,31 @@ def l2_backward(w, reg):
 # The network
 # ----------------------------------------------------------------------------------------------
 
-OUTPUTS = ("linear", "softmax")
+OUTPUTS = ("identity", "softmax")  # after the output layer: nothing (the lab's) or a softmax
 
-# Each activation as a (forward, backward) pair; "linear" means no activation at all.
+# Each activation as a (forward, backward) pair; "identity" means no activation at all.
 _ACTIVATIONS = {
     "relu": (relu_forward, relu_backward),
     "softmax": (softmax_forward, softmax_backward),
-    "linear": (lambda x: (x, None), lambda dout, cache: dout),
+    "identity": (lambda x: (x, None), lambda dout, cache: dout),
 }
 
 
-def as_float64(a):
+def as_float64(a, name="array"):
     """``a`` (numpy array, nested list or torch tensor) as a float64 numpy array.
 
     A torch tensor is detached (and moved to the CPU) first, so tensors that require grad are
-    accepted; torch itself is never imported here.
+    accepted; torch itself is never imported here. Text, complex numbers or ragged lists raise a
+    ``ValueError`` naming ``name``. A float64 array comes back as itself, not a copy.
     """
-    if getattr(a, "detach", None) is not None:
-        a = a.detach().cpu()
-    return np.asarray(a, dtype=np.float64)
+    return real_array(name, a, finite=False).astype(np.float64, copy=False)
 
 
-def _check_shapes(weights, biases, x, y=None):
+def _real(name, index, a):
+    return as_float64(a, name if index is None else f"{name}[{index}]")
+
+
+def _validate_shapes(weights, biases, x, y=None):
     """Raise ``ValueError`` naming both shapes unless the network, ``x`` and ``y`` fit together."""
 
     def fail(name, shape, other, other_shape, why):
@@ -189,37 +193,48 @@ def _check_shapes(weights, biases, x, y=None):
 
 
 def _prepare(weights, biases, x, y=None):
-    """Convert every argument to float64 numpy arrays and check their shapes."""
-    weights = [as_float64(w) for w in weights]
-    biases = [as_float64(b) for b in biases]
-    x = as_float64(x)
-    y = None if y is None else as_float64(y)
-    _check_shapes(weights, biases, x, y)
+    """Convert every argument to float64 numpy arrays and validate their shapes."""
+    require(isinstance(weights, (list, tuple)), "weights", weights,
+            "a list of (fan_in, fan_out) matrices, one per layer")
+    require(isinstance(biases, (list, tuple)), "biases", biases,
+            "a list of (1, fan_out) rows, one per layer")
+    weights = [_real("weights", i, w) for i, w in enumerate(weights)]
+    biases = [_real("biases", i, b) for i, b in enumerate(biases)]
+    x = _real("x", None, x)
+    y = None if y is None else _real("y", None, y)
+    _validate_shapes(weights, biases, x, y)
     return weights, biases, x, y
 
 
-def forward(weights, biases, x, output="linear"):
+def _validate_settings(weights, reg, output, activation):
+    """Refuse a bad ``reg`` or ``output``; return the activation of every layer, output included."""
+    require_nonnegative("reg", reg)
+    require(output in OUTPUTS, "output", output, f"one of {OUTPUTS}")
+    return [*activation_names(activation, len(weights) - 1), output]
+
+
+def forward(weights, biases, x, output="identity", activation="relu"):
     """The network's forward pass, keeping every layer's cache for ``gradients``.
 
     Args:
         weights: list of ``(fan_in, fan_out)`` arrays, one per layer (output layer included).
         biases: list of ``(1, fan_out)`` arrays, one per layer.
         x: ``(batch, d_in)`` inputs.
-        output: ``"linear"`` (the output layer is ``x @ W + b``) or ``"softmax"`` (followed by a
+        output: ``"identity"`` (the output layer is ``x @ W + b``) or ``"softmax"`` (followed by a
             row-wise softmax, as in the lab's worked example).
+        activation: the hidden layers' activation, ``"relu"`` or ``"identity"``, or a list with
+            one per hidden layer (as ``lab3.MultiLayerPerceptron``'s ``activation``).
 
     Returns:
         ``(y_hat, caches)``: ``y_hat`` of shape ``(batch, d_out)`` and one
         ``(activation, linear_cache, activation_cache)`` per layer.
     """
     weights, biases, x, _ = _prepare(weights, biases, x)
-    return _forward(weights, biases, x, output)
+    return _forward(weights, biases, x, _validate_settings(weights, 0.0, output, activation))
 
 
-def _forward(weights, biases, x, output):
-    """``forward`` on arguments that ``_prepare`` has already converted and checked."""
-    require(output in OUTPUTS, "output", output, f"one of {OUTPUTS}")
-    activations = ["relu"] * (len(weights) - 1) + [output]
+def _forward(weights, biases, x, activations):
+    """``forward`` on arguments already converted and validated; one activation per layer."""
     h, caches = x, []
     for w, b, activation in zip(weights, biases, activations):
         z, linear_cache = linear_forward(h, w, b)
@@ -228,18 +243,19 @@ def _forward(weights, biases, x, output):
     return h, caches
 
 
-def objective(weights, biases, x, y, reg=0.0, output="linear"):
+def objective(weights, biases, x, y, reg=0.0, output="identity", activation="relu"):
     """The lab's objective ``mean((y - y_hat)**2) + reg * sum(||W||_F**2)`` as a float.
 
-    Arguments as for ``forward``, plus ``y`` ``(batch, d_out)`` targets and ``reg`` >= 0.
+    Arguments as for ``forward``, plus ``y`` ``(batch, d_out)`` targets and ``reg``, a finite
+    number >= 0.
     """
     weights, biases, x, y = _prepare(weights, biases, x, y)
-    y_hat, _ = _forward(weights, biases, x, output)
+    y_hat, _ = _forward(weights, biases, x, _validate_settings(weights, reg, output, activation))
     loss, _ = mse_forward(y_hat, y)
     return float(loss + l2_reg(weights, reg))
 
 
-def gradients(weights, biases, x, y, reg=0.0, output="linear"):
+def gradients(weights, biases, x, y, reg=0.0, output="identity", activation="relu"):
     """Hand-derived gradients of ``objective`` with respect to every weight and bias.
 
     Arguments as for ``objective``; numpy arrays, nested lists and torch tensors are accepted.
@@ -248,7 +264,8 @@ def gradients(weights, biases, x, y, reg=0.0, output="linear"):
         ``(dW, db)``: lists of float64 arrays shaped like ``weights`` and ``biases``.
     """
     weights, biases, x, y = _prepare(weights, biases, x, y)
-    y_hat, caches = _forward(weights, biases, x, output)
+    activations = _validate_settings(weights, reg, output, activation)
+    y_hat, caches = _forward(weights, biases, x, activations)
     _, loss_cache = mse_forward(y_hat, y)
     dout = mse_backward(loss_cache)  # (batch, d_out): where the chain rule starts
     dW, db = [None] * len(weights), [None] * len(biases)

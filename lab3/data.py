@@ -10,7 +10,14 @@ import math
 import numpy as np
 import torch
 
-from lab3.checks import is_count, is_finite_number, require
+from lab3.checks import (
+    is_finite_number,
+    real_array,
+    require,
+    require_count,
+    require_nonnegative,
+    require_seed,
+)
 
 
 def rotation_matrix(degrees=90.0):
@@ -19,6 +26,7 @@ def rotation_matrix(degrees=90.0):
     Row-vector convention: ``[1, 0] @ rotation_matrix(90) == [0, 1]``. Entries are rounded to
     12 decimals first so that multiples of 90 degrees give exact zeros and ones.
     """
+    require(is_finite_number(degrees), "degrees", degrees, "a finite number of degrees")
     theta = math.radians(degrees)
     cos, sin = round(math.cos(theta), 12), round(math.sin(theta), 12)
     return torch.tensor([[cos, sin], [-sin, cos]], dtype=torch.float32)
@@ -28,23 +36,27 @@ def create_linear_training_data(n_samples=1000, matrix=None, noise=0.0, seed=0):
     """Sample ``n_samples`` inputs uniformly from ``[-1, 1)^d`` and map them by ``matrix``.
 
     Args:
-        n_samples: number of samples ``n`` (at least 1).
-        matrix: square ``(d, d)`` matrix (tensor, array or nested list); default
-            ``rotation_matrix(90)``.
+        n_samples: number of samples ``n``, 1 to ``lab3.checks.MAX_SAMPLES``.
+        matrix: square ``(d, d)`` matrix of finite real numbers (tensor, array or nested list);
+            default ``rotation_matrix(90)``.
         noise: standard deviation of Gaussian noise added to the targets (0 for exact targets).
-        seed: seed of a private generator; the global torch RNG is left alone.
+        seed: seed of a private generator (an integer in ``lab3.checks.SEED_RANGE``); the global
+            torch RNG is left alone.
 
     Returns:
         ``(inputs, targets)``: float32 tensors of shape ``(d, n)`` with
         ``targets.T == inputs.T @ matrix + noise``.
     """
-    require(is_count(n_samples), "n_samples", n_samples, "an integer >= 1")
+    require_count("n_samples", n_samples, "MAX_SAMPLES")
     if matrix is None:
         matrix = rotation_matrix(90)
-    matrix = torch.as_tensor(np.asarray(matrix, dtype=np.float32))
+    matrix = real_array("matrix", matrix)
     require(matrix.ndim == 2 and matrix.shape[0] == matrix.shape[1] and matrix.shape[0] >= 1,
-            "matrix", tuple(matrix.shape), "a square (d, d) matrix")
-    require(is_finite_number(noise) and noise >= 0, "noise", noise, "a finite number >= 0")
+            "matrix", matrix.shape, "a square (d, d) matrix")
+    require_count("matrix width", matrix.shape[0], "MAX_WIDTH")
+    matrix = torch.as_tensor(matrix.astype(np.float32))
+    require_nonnegative("noise", noise)
+    require_seed(seed)
 
     generator = torch.Generator().manual_seed(seed)
     d = matrix.shape[0]

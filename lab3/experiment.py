@@ -6,15 +6,17 @@ refuses a bad one before anything runs; ``run`` makes the data and the model and
 half-way never leaves a file that looks like a result.
 """
 
-from dataclasses import dataclass
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 import torch
 
-from lab3.checks import is_count, is_finite_number, require
+from lab3.checks import is_finite_number, is_int, require
 from lab3.data import create_linear_training_data, rotation_matrix
-from lab3.files import write_json
-from lab3.mlp import MultiLayerPerceptron, check_sizes
-from lab3.training import History, check_settings, train
+from lab3.files import require_writable_file, write_json
+from lab3.mlp import MultiLayerPerceptron, validate_sizes
+from lab3.training import History, train_validated, validate_engine, validate_settings
 
 # Every knob of a training notebook's `parameters` cell, with the lab's defaults.
 DEFAULTS = {
@@ -31,13 +33,38 @@ DEFAULTS = {
     "demos": True,
     "results_path": "",
 }
+MIN_SAMPLES = 3  # the effective matrix of 2-D points is a least-squares fit of 3 unknowns
+
+
+class Parameters(Mapping):
+    """A notebook's parameters after ``check_parameters``: read-only, with their ``settings``.
+
+    It reads like the dict it was made from (``params["epochs"]``, ``{**params, "epochs": 5}``
+    gives a plain dict again, which ``run`` then checks). ``settings`` is the checked
+    ``lab3.training.Settings`` that ``run`` trains with.
+    """
+
+    def __init__(self, values, settings):
+        self._values, self.settings = dict(values), settings
+
+    def __getitem__(self, key):
+        return self._values[key]
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self):
+        return len(self._values)
+
+    def __repr__(self):
+        return repr(self._values)
 
 
 @dataclass
 class Run:
     """A finished run: the trained model, the model it started from, the data and the history."""
 
-    parameters: dict
+    parameters: Parameters
     model: MultiLayerPerceptron
     initial_model: MultiLayerPerceptron
     inputs: torch.Tensor  # (2, n)
@@ -47,35 +74,48 @@ class Run:
 
 
 def check_parameters(**parameters):
-    """Return the parameters (``DEFAULTS`` filled in) or raise ``ValueError`` naming the bad one."""
+    """The checked ``Parameters`` (``DEFAULTS`` filled in), or a ``ValueError`` naming the bad one.
+
+    Everything a run needs is checked here, once, before anything is allocated: the training
+    settings (with the size limits of ``lab3.checks``), the network's sizes, ``n_samples >= 3``
+    (fewer cannot be read as a matrix), and ``results_path`` ("" or a file that ``save_metrics``
+    can write: not a folder, and in a folder that exists or can be made inside one that does).
+    """
     unknown = sorted(set(parameters) - set(DEFAULTS))
     require(not unknown, "parameter", unknown[0] if unknown else None, f"one of {sorted(DEFAULTS)}")
     p = {**DEFAULTS, **parameters}
-    require(is_count(p["n_samples"]), "n_samples", p["n_samples"], "an integer >= 1")
-    check_settings(p["n_samples"], p["epochs"], p["batch_size"], p["learning_rate"], p["reg"],
-                   p["engine"], shuffle=p["shuffle"], seed=p["seed"])
+    n = p["n_samples"]
+    require(is_int(n) and n >= MIN_SAMPLES, "n_samples", n,
+            f"an integer >= {MIN_SAMPLES} (the learned matrix is a least-squares fit on the data)")
+    settings = validate_settings(n, p["epochs"], p["batch_size"], p["learning_rate"], p["reg"],
+                                 p["engine"], shuffle=p["shuffle"], seed=p["seed"])
     require(isinstance(p["demos"], bool), "demos", p["demos"],
             "True (the lesson's comparisons and figures) or False (train and save metrics only)")
-    check_sizes(2, p["hidden_sizes"], 2)
+    validate_sizes(2, p["hidden_sizes"], 2)
     require(is_finite_number(p["angle"]), "angle", p["angle"], "a finite number of degrees")
     require(isinstance(p["results_path"], str), "results_path", p["results_path"],
             'a file path as a string ("" to write nothing)')
-    return {**p, "hidden_sizes": list(p["hidden_sizes"])}
+    if p["results_path"]:
+        require_writable_file("results_path", p["results_path"])
+    return Parameters({**p, "hidden_sizes": list(p["hidden_sizes"])}, settings)
 
 
 def run(parameters, engine=None):
-    """Make the data and a fresh model from ``parameters`` (checked first), train, return a ``Run``.
+    """Make the data and a fresh model from ``parameters``, train, return a ``Run``.
 
-    ``engine`` overrides ``parameters["engine"]`` (a lesson trains the same run with both).
+    ``parameters``: what ``check_parameters`` returned (used as it is), or a plain dict (checked
+    first). ``engine`` overrides ``parameters["engine"]`` (a lesson trains the same run with both).
     """
-    p = check_parameters(**parameters)
+    if not isinstance(parameters, Parameters):
+        parameters = check_parameters(**parameters)
+    p, settings = parameters, parameters.settings
+    if engine is not None:
+        settings = replace(settings, engine=validate_engine(engine))
     true_matrix = rotation_matrix(p["angle"])
     inputs, targets = create_linear_training_data(p["n_samples"], true_matrix, seed=p["seed"])
     model = MultiLayerPerceptron(2, p["hidden_sizes"], 2, seed=p["seed"])
     initial_model = model.copy()
-    history = train(model, inputs, targets, epochs=p["epochs"], batch_size=p["batch_size"],
-                    learning_rate=p["learning_rate"], reg=p["reg"], engine=engine or p["engine"],
-                    shuffle=p["shuffle"], seed=p["seed"])
+    history = train_validated(model, inputs, targets, settings)
     return Run(p, model, initial_model, inputs, targets, true_matrix, history)
 
 
@@ -102,7 +142,12 @@ def metrics(result):
 def save_metrics(path, values):
     """Write ``values`` as JSON to ``path`` atomically: a reader sees the whole file or none.
 
-    A run killed mid-write leaves at most a stray ``*.tmp`` file, never a truncated ``path``
-    (``lab3.files.atomic_write``).
+    ``path`` must not be a folder; its folder is created if missing, but only inside one that
+    exists (a typo must not leave a tree of new folders behind). The file is standard JSON: a NaN
+    or infinite number (a diverged loss) is written as ``null``. A run killed mid-write leaves at
+    most a stray ``*.tmp`` file, never a truncated ``path`` (``lab3.files.atomic_write``).
     """
+    require(isinstance(path, (str, os.PathLike)) and str(path) != "", "path", path,
+            "a file path (str or pathlib.Path)")
+    require_writable_file("path", path)
     write_json(path, values)

@@ -8,10 +8,44 @@ Batches are rows: ``x`` has shape ``(batch, features)``.
 import numpy as np
 import torch
 
+from lab3.checks import require, require_nonnegative
+
+_ARRAY = "a numpy array or torch tensor of real numbers"
+HIDDEN_ACTIVATIONS = ("relu", "identity")  # "identity": no activation, h = z
+
+
+def activation_names(activation, num_hidden):
+    """``activation`` as a tuple with one name per hidden layer; refuse unknown names.
+
+    ``activation`` is one of ``HIDDEN_ACTIVATIONS`` (for every hidden layer) or a list of them,
+    one per hidden layer. ``lab3.MultiLayerPerceptron`` and ``lab3.gradients`` both read it so.
+    """
+    names = [activation] * num_hidden if isinstance(activation, str) else activation
+    require(isinstance(names, (list, tuple)) and len(names) == num_hidden
+            and all(isinstance(a, str) and a in HIDDEN_ACTIVATIONS for a in names),
+            "activation", activation,
+            f"one of {HIDDEN_ACTIVATIONS}, or a list of them with one per hidden layer")
+    return tuple(names)
+
 
 def _lib(x):
     """The array library that ``x`` belongs to: ``torch`` for tensors, ``numpy`` otherwise."""
     return torch if isinstance(x, torch.Tensor) else np
+
+
+def _require_array(name, x):
+    """Refuse anything but a real-valued numpy array or torch tensor (no lists, text, complex).
+
+    Cheap on purpose (a type and a dtype test): the autograd engine calls ``mse`` every step.
+    """
+    if isinstance(x, torch.Tensor):
+        ok = x.is_floating_point() or not (x.is_complex() or x.dtype == torch.bool)
+    elif isinstance(x, (np.ndarray, np.generic)):
+        ok = x.dtype.kind in "iuf"
+    else:
+        require(False, name, x, _ARRAY)
+    # an array is named by its shape, as everywhere in lab3, and its dtype says what is wrong
+    require(ok, name, tuple(x.shape), f"{_ARRAY}, not {x.dtype}")
 
 
 def relu(x):
@@ -20,6 +54,7 @@ def relu(x):
     At the kink ``x == 0`` we take the slope to be 0, as ``torch.relu``'s autograd does (the lab's
     ``torch.max(zeros, x)`` splits it 0.5/0.5 instead); ``lab3.backprop`` uses the same choice.
     """
+    _require_array("x", x)
     return torch.relu(x) if isinstance(x, torch.Tensor) else np.maximum(x, 0)
 
 
@@ -30,6 +65,9 @@ def softmax(logits):
     adding a constant to every logit) but keeps ``exp`` from overflowing: the lab's version
     returns NaN for logits near 1000, this one returns the right answer.
     """
+    _require_array("logits", logits)
+    require(logits.ndim >= 1 and logits.shape[-1] >= 1, "logits", tuple(logits.shape),
+            "at least one dimension, the last one not empty")
     lib = _lib(logits)
     # torch accepts numpy's axis=/keepdims= spellings, so one line serves both libraries.
     exp = lib.exp(logits - lib.amax(logits, axis=-1, keepdims=True))
@@ -37,9 +75,18 @@ def softmax(logits):
 
 
 def mse(y, y_hat):
-    """Mean squared error over *every* element: ``mean((y - y_hat)**2)``. Shapes must match."""
-    if tuple(y.shape) != tuple(y_hat.shape):
-        raise ValueError(f"mse needs equal shapes: y has {tuple(y.shape)}, y_hat has {tuple(y_hat.shape)}")
+    """Mean squared error over *every* element: ``mean((y - y_hat)**2)``.
+
+    ``y`` and ``y_hat`` are both numpy arrays or both torch tensors, of the same shape.
+    """
+    _require_array("y", y)
+    _require_array("y_hat", y_hat)
+    require(_lib(y) is _lib(y_hat), "y_hat", type(y_hat).__name__,
+            f"the same kind as y ({type(y).__name__})")
+    require(tuple(y.shape) == tuple(y_hat.shape), "y_hat", tuple(y_hat.shape),
+            f"the shape of y, {tuple(y.shape)}")
+    require(y.numel() > 0 if isinstance(y, torch.Tensor) else y.size > 0, "y", tuple(y.shape),
+            "at least one element")
     return ((y - y_hat) ** 2).mean()
 
 
@@ -49,4 +96,7 @@ def l2_reg(weights, reg=1.0):
     The lab's ``l2_reg_np(w)`` is ``l2_reg(w)``; its objective adds ``l2_reg([w_1, w_2], 0.001)``.
     """
     matrices = weights if isinstance(weights, (list, tuple)) else [weights]
+    for i, w in enumerate(matrices):
+        _require_array(f"weights[{i}]" if matrices is weights else "weights", w)
+    require_nonnegative("reg", reg)
     return reg * sum((w ** 2).sum() for w in matrices)

@@ -8,6 +8,12 @@ centred difference is accurate to about ``1e-10`` relative, while a wrong formul
 import numpy as np
 
 from lab3 import backprop
+from lab3.checks import is_finite_number, require
+
+
+def _require_step(h):
+    require(is_finite_number(h) and 0 < h <= 1, "h", h,
+            "a finite step > 0 and <= 1 (about 1e-6 in float64)")
 
 
 def numerical_gradient(f, array, h=1e-6):
@@ -22,6 +28,7 @@ def numerical_gradient(f, array, h=1e-6):
     Returns:
         A float64 array shaped like ``array``: ``(f(a + h) - f(a - h)) / (2h)`` entry by entry.
     """
+    _require_step(h)
     if not (isinstance(array, np.ndarray) and array.dtype == np.float64):
         raise ValueError(f"array must be a float64 numpy array to perturb in place, "
                          f"got {type(array).__name__} of dtype {getattr(array, 'dtype', None)}")
@@ -51,22 +58,24 @@ def relative_error(a, b):
     return float(np.max(np.abs(a - b)) / max(1e-12, np.max(np.abs(a) + np.abs(b))))
 
 
-def check_gradients(weights, biases, x, y, reg=0.0, output="linear", h=1e-6):
+def check_gradients(weights, biases, x, y, reg=0.0, output="identity", h=1e-6, activation="relu"):
     """Compare ``lab3.backprop.gradients`` with finite differences of ``lab3.backprop.objective``.
 
     Arguments as for ``lab3.backprop.gradients`` (arrays or tensors; they are copied, never
-    changed), plus the step ``h``.
+    changed), plus the step ``h`` (a finite number in ``(0, 1]``).
 
     Returns:
         A dict ``{"W1": error, "b1": error, "W2": ...}`` of relative errors, in layer order
         (layers numbered from 1, as in the lab's derivation).
     """
-    weights = [backprop.as_float64(w).copy() for w in weights]
-    biases = [backprop.as_float64(b).copy() for b in biases]
-    dW, db = backprop.gradients(weights, biases, x, y, reg=reg, output=output)
+    _require_step(h)
+    weights = [backprop.as_float64(w, f"weights[{i}]").copy() for i, w in enumerate(weights)]
+    biases = [backprop.as_float64(b, f"biases[{i}]").copy() for i, b in enumerate(biases)]
+    settings = dict(reg=reg, output=output, activation=activation)
+    dW, db = backprop.gradients(weights, biases, x, y, **settings)
 
     def f():  # reads the (perturbed) copies above
-        return backprop.objective(weights, biases, x, y, reg=reg, output=output)
+        return backprop.objective(weights, biases, x, y, **settings)
 
     errors = {}
     for layer, (w, b) in enumerate(zip(weights, biases), start=1):

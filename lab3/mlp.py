@@ -21,8 +21,9 @@ used as the number of samples. Training lives in ``lab3.train``.
 
 import torch
 
-from lab3.checks import is_count, is_finite_number, is_int, require
-from lab3.functional import relu
+from lab3 import checks
+from lab3.checks import is_count, is_finite_number, real_array, require, require_count, require_seed
+from lab3.functional import activation_names, relu
 
 ACTIVATIONS = {"relu": relu, "identity": lambda h: h}
 INIT_SCALE = 0.1  # the lab's torch.rand(...) * 0.1
@@ -30,23 +31,23 @@ INITS = ("lab", "he")  # U[0, 0.1) as in the lab; zero-mean N(0, 2 / fan_in)
 MAX_INIT_SCALE = 1e3
 
 
-def check_sizes(num_inputs, hidden_sizes, num_outputs):
-    """Refuse layer sizes that are not positive integers (``ValueError`` naming the parameter)."""
-    require(is_count(num_inputs), "num_inputs", num_inputs, "an integer >= 1")
-    require(is_count(num_outputs), "num_outputs", num_outputs, "an integer >= 1")
+def validate_sizes(num_inputs, hidden_sizes, num_outputs):
+    """Refuse layer sizes that are not integers from 1 to ``lab3.checks.MAX_WIDTH``, or a network
+    with more than ``lab3.checks.MAX_PARAMETERS`` weights and biases (``ValueError`` naming it).
+    """
+    require_count("num_inputs", num_inputs, "MAX_WIDTH")
+    require_count("num_outputs", num_outputs, "MAX_WIDTH")
     require(isinstance(hidden_sizes, (list, tuple)) and all(is_count(h) for h in hidden_sizes),
             "hidden_sizes", hidden_sizes,
             "a list of integers >= 1, one per hidden layer, e.g. [3] (or [] for no hidden layer)")
-
-
-def _activation_list(activation, num_hidden):
-    """``activation`` as a tuple with one name per hidden layer; refuse unknown names."""
-    allowed = f"one of {tuple(ACTIVATIONS)}, or a list of them with one per hidden layer"
-    names = [activation] * num_hidden if isinstance(activation, str) else activation
-    require(isinstance(names, (list, tuple)) and len(names) == num_hidden
-            and all(isinstance(a, str) and a in ACTIVATIONS for a in names),
-            "activation", activation, allowed)
-    return tuple(names)
+    for h in hidden_sizes:
+        require(h <= checks.MAX_WIDTH, "hidden_sizes", hidden_sizes,
+                f"widths from 1 to {checks.MAX_WIDTH:,} (raise lab3.checks.MAX_WIDTH for more)")
+    sizes = [num_inputs, *hidden_sizes, num_outputs]
+    count = sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))
+    require(count <= checks.MAX_PARAMETERS, "hidden_sizes", hidden_sizes,
+            f"a network of at most {checks.MAX_PARAMETERS:,} weights and biases, not {count:,} "
+            "(raise lab3.checks.MAX_PARAMETERS for more)")
 
 
 class MultiLayerPerceptron:
@@ -58,7 +59,8 @@ class MultiLayerPerceptron:
         num_outputs: width of an output row (2).
         activation: ``"relu"`` (default) or ``"identity"`` for every hidden layer, or a list with
             one name per hidden layer. The output layer has no activation.
-        seed: seed of the private generator that draws the initial weights.
+        seed: seed of the private generator that draws the initial weights (an integer in
+            ``lab3.checks.SEED_RANGE``).
         init: ``"lab"`` (weights ``U[0, 0.1)``, the default) or ``"he"`` (``N(0, 2 / fan_in)``).
         init_scale: a positive factor on the initial weights (1.0 leaves them as drawn).
 
@@ -73,8 +75,8 @@ class MultiLayerPerceptron:
 
     def __init__(self, num_inputs=2, hidden_sizes=(3,), num_outputs=2, activation="relu", seed=0,
                  *, init="lab", init_scale=1.0):
-        check_sizes(num_inputs, hidden_sizes, num_outputs)
-        require(is_int(seed), "seed", seed, "an integer")
+        validate_sizes(num_inputs, hidden_sizes, num_outputs)
+        require_seed(seed)
         require(isinstance(init, str) and init in INITS, "init", init, f"one of {INITS}")
         require(is_finite_number(init_scale) and 0 < init_scale <= MAX_INIT_SCALE, "init_scale",
                 init_scale, f"a number > 0 and <= {MAX_INIT_SCALE:g}")
@@ -82,7 +84,7 @@ class MultiLayerPerceptron:
         self.num_inputs = int(num_inputs)
         self.hidden_sizes = tuple(int(h) for h in hidden_sizes)
         self.num_outputs = int(num_outputs)
-        self.activations = _activation_list(activation, len(self.hidden_sizes))
+        self.activations = activation_names(activation, len(self.hidden_sizes))
         self.seed = int(seed)
         self.weights, self.biases = self._initial_parameters()
 
@@ -92,7 +94,7 @@ class MultiLayerPerceptron:
         return (self.num_inputs, *self.hidden_sizes, self.num_outputs)
 
     def _initial_parameters(self):
-        """Weights drawn by ``self.init`` from the seeded generator, times ``init_scale``; biases zero."""
+        """The initial weights (``self.init``, seeded, times ``init_scale``) and zero biases."""
         generator = torch.Generator().manual_seed(self.seed)
         sizes = self.layer_sizes
         weights, biases = [], []
@@ -121,6 +123,8 @@ class MultiLayerPerceptron:
             ``(batch, num_outputs)`` float32 tensor (it carries a ``grad_fn`` unless called under
             ``torch.no_grad()``).
         """
+        if not isinstance(x, torch.Tensor):
+            x = real_array("x", x, finite=False)
         x = torch.as_tensor(x, dtype=torch.float32)
         require(x.ndim == 2 and x.shape[1] == self.num_inputs, "x", tuple(x.shape),
                 f"a (batch, num_inputs={self.num_inputs}) batch of rows; "
@@ -136,14 +140,15 @@ class MultiLayerPerceptron:
         """Least-squares affine fit ``outputs ~ x @ A + t`` of the network on ``inputs``.
 
         Args:
-            inputs: ``(num_inputs, n)`` data in the lab's layout, ``n >= num_inputs + 1``.
+            inputs: ``(num_inputs, n)`` finite data in the lab's layout, ``n >= num_inputs + 1``
+                (3 samples for the lab's 2-D points: fewer leave the fit undetermined).
 
         Returns:
             ``(A, t)``: float32 tensors of shapes ``(num_inputs, num_outputs)`` and
             ``(1, num_outputs)``, without grad. The fit is solved in float64 with
             ``torch.linalg.lstsq`` on ``[x, 1] @ [[A], [t]]``.
         """
-        inputs = torch.as_tensor(inputs, dtype=torch.float32)
+        inputs = torch.as_tensor(real_array("inputs", inputs), dtype=torch.float32)
         require(inputs.ndim == 2 and inputs.shape[0] == self.num_inputs
                 and inputs.shape[1] >= self.num_inputs + 1, "inputs", tuple(inputs.shape),
                 f"a (num_inputs={self.num_inputs}, n) tensor with n >= {self.num_inputs + 1} "

@@ -1,138 +1,98 @@
-"""The original lab's two training loops, as its author wrote them, kept as a reference.
+"""The original lab's two training loops, re-expressed as a reference to test and time against.
 
-Tests check that ``lab3.train`` ends at the same weights as these loops, and
-``benchmarks/bench_training.py`` times them against ``lab3.train``'s engines. Only three things
-differ from the lab: the loops start from a given model's initial weights (the lab drew its own,
-unseeded), they return the final parameters, and their prints go to ``log`` (nothing by default).
-The rest, the "checking" second forward pass and the repeated update lines included, is the lab's
-verbatim: that is the point of a reference. Do not tidy it up.
+``docs/the-original-lab.md`` describes the lab. Its two loops train the 2-3-2 network with torch
+autograd, and this module does what they do, step for step:
+
+1. forward: ``relu(x @ W1 + b1) @ W2 + b2``, with the lab's ReLU ``max(0, z)`` taken against a
+   tensor of zeros (at exactly 0 its autograd splits the slope 0.5/0.5, ``torch.relu`` gives 0);
+2. objective: ``mean((y - y_hat)**2) + reg * (||W1||**2 + ||W2||**2)``, then ``backward()``;
+3. update, in the lab's order ``W1, W2, b1, b2``: ``p -= learning_rate * p.grad``, zero the grad;
+4. the lab's "did it learn" pass: the same forward on the same batch, whose loss it printed.
+
+Single-sample SGD feeds one column ``inputs[:, s]`` (a 1-D tensor) at a time; mini-batch SGD
+feeds the rows ``inputs[:, s:s + B].T``. Both start from a given model's initial weights (the lab
+drew its own, unseeded), return the final ``[W1, b1, W2, b2]``, and write the lab's progress
+lines to ``log`` (a file; nothing by default). Tests check that ``lab3.train`` ends at the same
+weights; ``benchmarks/bench_training.py`` times these loops against ``lab3.train``'s engines, so
+step 4 stays although it changes no parameter: it is part of what the lab paid for every step.
 """
 
 import torch
 
-
-class _Null:
-    """A file that forgets what is written to it: the lab's prints are formatted, not shown."""
-
-    def write(self, text):
-        return len(text)
+from lab3.checks import require
 
 
-_NULL = _Null()
+def _relu(z):
+    return torch.max(torch.zeros_like(z), z)
 
 
-def relu(x):
-    return torch.max(torch.zeros_like(x), x)
+def _forward(x, w_1, b_1, w_2, b_2):
+    return _relu(x @ w_1 + b_1) @ w_2 + b_2
 
 
-def mse(y_true, y_pred):
-    mse = torch.mean((y_true - y_pred)**2)
-    return mse
+def _mse(y, y_hat):
+    return torch.mean((y - y_hat) ** 2)
 
 
-def l2_reg(matrix, lambda_val=0):
-    l2_norm = torch.sum(torch.square(matrix))
-    l2_loss = lambda_val * l2_norm
-    return l2_loss
+def _initial(model):
+    """``[W1, b1, W2, b2]``: fresh leaf copies of a 2-3-2 model's parameters, requiring grad."""
+    require(len(model.weights) == 2 and model.activations == ("relu",), "model", model,
+            "a network with one ReLU hidden layer, as the lab's (e.g. hidden_sizes=[3])")
+    return [p.detach().clone().requires_grad_(True) for p in model.parameters()]
 
 
-def lab_parameters(model):
-    """The lab's w_1, w_2, b_1, b_2 (leaf tensors with requires_grad) from the model's init."""
-    w_1, w_2 = (w.detach().clone().requires_grad_(True) for w in model.weights)
-    b_1, b_2 = (b.detach().clone().requires_grad_(True) for b in model.biases)
-    return w_1, w_2, b_1, b_2
+def _sgd(batches, params, epochs, learning_rate, reg, log, show):
+    """The lab's loop over ``epochs`` passes of ``batches()``; returns ``params`` trained.
 
-
-def lab_single_sample(input_x, target, model, EPOCHS=10, alpha=0.1, log=None):
-    w_1, w_2, b_1, b_2 = lab_parameters(model)
-    log = log or _NULL
-    for i in range(EPOCHS):
-        for sample in range(input_x.shape[1]):
-            x = input_x[:,sample]
-            y = target[:,sample]
-
-            linear_1 = x@w_1 + b_1
-            relu_out = relu(linear_1)
-            linear_2 = relu_out@w_2 + b_2
-            loss = mse(y, linear_2)
-            if sample % 500 == 0:
-                print(f'Loss after forward pass: {loss}', file=log)
-            reg_1 = l2_reg(w_1, 0.001)
-            reg_2 = l2_reg(w_2, 0.001)
-            sum_1 = reg_1 + reg_2
-            objective = loss + sum_1
+    ``batches()`` yields ``(start, x, y)``; ``show(start)`` says when to print, as the lab did.
+    """
+    w_1, b_1, w_2, b_2 = params
+    update_order = (w_1, w_2, b_1, b_2)
+    for _ in range(epochs):
+        for start, x, y in batches():
+            loss = _mse(y, _forward(x, w_1, b_1, w_2, b_2))
+            penalty = reg * torch.sum(torch.square(w_1)) + reg * torch.sum(torch.square(w_2))
+            objective = loss + penalty
             objective.backward()
-
-            # update params
-            w_1.data -= alpha * w_1.grad
-            w_1.grad.zero_()
-            w_2.data -= alpha * w_2.grad
-            w_2.grad.zero_()
-            b_1.data -= alpha * b_1.grad
-            b_1.grad.zero_()
-            b_2.data -= alpha * b_2.grad
-            b_2.grad.zero_()
-
-            # checking to see if it actually learned here
-            linear_1 = x@w_1 + b_1
-            relu_out = relu(linear_1)
-            linear_2 = relu_out@w_2 + b_2
-            loss = mse(y, linear_2)
-            if sample % 500 == 0:
-                print(f'Loss after update: {loss}', file=log)
-
-            reg_1 = l2_reg(w_1, 0.001)
-            reg_2 = l2_reg(w_2, 0.001)
-            sum_1 = reg_1 + reg_2
-            objective = loss + sum_1
+            for p in update_order:
+                p.data -= learning_rate * p.grad
+                p.grad.zero_()
+            after = _mse(y, _forward(x, w_1, b_1, w_2, b_2))  # the lab's check: no update
+            if log is not None and show(start):
+                print(f"Loss after forward pass: {loss}\nLoss after update: {after}", file=log)
     return [w_1, b_1, w_2, b_2]
 
 
-def lab_batched(input_x, target, model, EPOCHS=100, BATCH_SIZE=100, alpha=0.1, log=None):
-    w_1, w_2, b_1, b_2 = lab_parameters(model)
-    log = log or _NULL
-    counter = 0
-    for i in range(EPOCHS):
-        for sample in range(0, input_x.shape[1], BATCH_SIZE):
-            counter += 1
+def lab_single_sample(inputs, targets, model, epochs=10, learning_rate=0.1, reg=0.001, log=None):
+    """The lab's first loop: one SGD step per sample (a column of ``inputs``), in order.
 
-            x = input_x[:,sample:sample+BATCH_SIZE].T
-            y = target[:,sample:sample+BATCH_SIZE].T
+    Args:
+        inputs, targets: ``(2, n)`` tensors, one column per sample (the lab's layout).
+        model: a ``lab3.MultiLayerPerceptron`` with one ReLU hidden layer; only its initial
+            parameters are read (copied), never changed.
+        epochs, learning_rate, reg: the lab's 10, 0.1 and 0.001 by default.
+        log: a file to print the lab's progress lines to (every 500th sample), or None.
 
-            linear_1 = x@w_1 + b_1
-            relu_out = relu(linear_1)
-            linear_2 = relu_out@w_2 + b_2
-            loss = mse(y, linear_2)
+    Returns:
+        ``[W1, b1, W2, b2]``: the trained parameters, leaf tensors that require grad.
+    """
+    def batches():
+        for s in range(inputs.shape[1]):
+            yield s, inputs[:, s], targets[:, s]
 
-            if sample % 1000 == 0:
-                print(f'Loss after forward pass: {loss}', file=log)
-            reg_1 = l2_reg(w_1, 0.001)
-            reg_2 = l2_reg(w_2, 0.001)
-            sum_1 = reg_1 + reg_2
-            print(type(sum_1), file=log)
-            objective = loss + sum_1
-            objective.backward()
+    return _sgd(batches, _initial(model), epochs, learning_rate, reg, log,
+                lambda s: s % 500 == 0)
 
-            # update params
-            w_1.data -= alpha * w_1.grad
-            w_1.grad.zero_()
-            w_2.data -= alpha * w_2.grad
-            w_2.grad.zero_()
-            b_1.data -= alpha * b_1.grad
-            b_1.grad.zero_()
-            b_2.data -= alpha * b_2.grad
-            b_2.grad.zero_()
 
-            # checking if it actually learned
-            linear_1 = x@w_1 + b_1
-            relu_out = relu(linear_1)
-            linear_2 = relu_out@w_2 + b_2
-            loss = mse(y, linear_2)
-            if sample % 1000 == 0:
-                print(f'Loss after update: {loss}', file=log)
+def lab_batched(inputs, targets, model, epochs=100, batch_size=100, learning_rate=0.1, reg=0.001,
+                log=None):
+    """The lab's second loop: one SGD step per consecutive slice of ``batch_size`` samples.
 
-            reg_1 = l2_reg(w_1, 0.001)
-            reg_2 = l2_reg(w_2, 0.001)
-            sum_1 = reg_1 + reg_2
-            objective = loss + sum_1
-    return [w_1, b_1, w_2, b_2]
+    Arguments and result as ``lab_single_sample``; ``log`` gets the first batch of each epoch.
+    """
+    def batches():
+        for s in range(0, inputs.shape[1], batch_size):
+            yield s, inputs[:, s:s + batch_size].T, targets[:, s:s + batch_size].T
+
+    return _sgd(batches, _initial(model), epochs, learning_rate, reg, log,
+                lambda s: s % 1000 == 0)

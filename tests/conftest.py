@@ -4,6 +4,14 @@ import os
 
 from hypothesis import settings
 
+# One compute thread, as `make` sets it: the same digits on every machine, and no oversubscribed
+# cores when pytest-xdist runs a worker per core. Set before any test module imports torch; the
+# kernels that tests start inherit it too (as they do from `make`). Nothing else may be set here
+# that a kernel would inherit and the committed outputs were not made with (MPLBACKEND, say,
+# would take the figures out of every notebook that nbval runs in the same worker).
+for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
+
 # `make test` must pass or fail the same way on every run and machine: the property tests draw
 # their examples from a fixed seed. HYPOTHESIS_PROFILE=explore draws fresh examples each run.
 settings.register_profile("repeatable", derandomize=True)

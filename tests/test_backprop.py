@@ -1,5 +1,7 @@
 """lab3.backprop against torch autograd, finite differences and the lab's worked numbers."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -24,14 +26,14 @@ def random_network(seed, sizes, batch):
     return weights, biases, x, y
 
 
-def torch_reference(weights, biases, x, y, reg, output):
+def torch_reference(weights, biases, x, y, reg, output, activation="relu"):
     """The same network and objective in torch float64; returns (objective, dW, db) by autograd."""
     ws = [torch.tensor(w, dtype=torch.float64, requires_grad=True) for w in weights]
     bs = [torch.tensor(b, dtype=torch.float64, requires_grad=True) for b in biases]
     h = torch.tensor(x, dtype=torch.float64)
     for i, (w, b) in enumerate(zip(ws, bs)):
         h = h @ w + b
-        if i < len(ws) - 1:
+        if i < len(ws) - 1 and activation == "relu":
             h = torch.relu(h)
     if output == "softmax":
         h = torch.softmax(h, dim=-1)
@@ -72,6 +74,7 @@ networks = st.tuples(
     st.integers(1, 64),                                   # batch
 )
 regs = st.one_of(st.just(0.0), st.floats(1e-4, 2.0))
+hidden_activations = st.sampled_from(["relu", "identity"])
 
 
 def worked_example():
@@ -144,14 +147,30 @@ def test_report_lines():
 
 
 @settings(max_examples=120, deadline=None)
-@given(networks, regs, st.sampled_from(backprop.OUTPUTS))
-def test_gradients_equal_torch_autograd(network, reg, output):
+@given(networks, regs, st.sampled_from(backprop.OUTPUTS), hidden_activations)
+def test_gradients_equal_torch_autograd(network, reg, output, activation):
     weights, biases, x, y = random_network(*network)
-    loss, dW_torch, db_torch = torch_reference(weights, biases, x, y, reg, output)
-    dW, db = backprop.gradients(weights, biases, x, y, reg=reg, output=output)
+    loss, dW_torch, db_torch = torch_reference(weights, biases, x, y, reg, output, activation)
+    dW, db = backprop.gradients(weights, biases, x, y, reg=reg, output=output,
+                                activation=activation)
     assert_close(dW, dW_torch, 1e-10)
     assert_close(db, db_torch, 1e-10)
-    assert backprop.objective(weights, biases, x, y, reg, output) == pytest.approx(loss, rel=1e-12)
+    assert backprop.objective(weights, biases, x, y, reg, output, activation) == pytest.approx(
+        loss, rel=1e-12)
+
+
+def test_identity_hidden_layers_are_a_linear_network():
+    """With "identity" the net is x @ (W1 W2) + (b1 W2 + b2): its gradients differ from ReLU's."""
+    weights, biases, x, y = random_network(3, [2, 4, 2], 6)
+    biases[0][:] = -5.0  # every ReLU off: relu's W1 gradient is 0, identity's is not
+    dW_relu, _ = backprop.gradients(weights, biases, x, y)
+    dW_id, db_id = backprop.gradients(weights, biases, x, y, activation="identity")
+    assert np.all(dW_relu[0] == 0) and np.abs(dW_id[0]).max() > 1e-3
+    w, b = weights[0] @ weights[1], biases[0] @ weights[1] + biases[1]
+    assert backprop.objective(weights, biases, x, y, activation="identity") == pytest.approx(
+        backprop.objective([w], [b], x, y), rel=1e-12)
+    mixed = backprop.gradients(*random_network(4, [2, 3, 3, 2], 5), activation=["identity", "relu"])
+    assert [g.shape for g in mixed[0]] == [(2, 3), (3, 3), (3, 2)]
 
 
 def preactivations_away_from_kinks(weights, biases, x, margin=1e-3):
@@ -162,15 +181,16 @@ def preactivations_away_from_kinks(weights, biases, x, margin=1e-3):
 
 
 @settings(max_examples=40, deadline=None)
-@given(networks, regs, st.sampled_from(backprop.OUTPUTS))
-def test_gradients_equal_finite_differences(network, reg, output):
+@given(networks, regs, st.sampled_from(backprop.OUTPUTS), hidden_activations)
+def test_gradients_equal_finite_differences(network, reg, output, activation):
     seed, sizes, batch = network
     weights, biases, x, y = random_network(seed, sizes, min(batch, 16))
     # A step of h across a kink would make the difference quotient average two slopes.
     assume(preactivations_away_from_kinks(weights, biases, x))
-    f = backprop.objective(weights, biases, x, y, reg, output)
-    assume(checkable(f, sum(backprop.gradients(weights, biases, x, y, reg, output), [])))
-    errors = check_gradients(weights, biases, x, y, reg=reg, output=output)
+    f = backprop.objective(weights, biases, x, y, reg, output, activation)
+    assume(checkable(f, sum(backprop.gradients(weights, biases, x, y, reg, output, activation),
+                            [])))
+    errors = check_gradients(weights, biases, x, y, reg=reg, output=output, activation=activation)
     assert list(errors) == [f"{p}{i}" for i in range(1, len(weights) + 1) for p in "Wb"]
     assert max(errors.values()) < 1e-6, errors
 
@@ -249,6 +269,43 @@ def test_unknown_output_is_refused():
     weights, biases, x, y = random_network(0, [2, 2], 1)
     with pytest.raises(ValueError, match="output"):
         backprop.gradients(weights, biases, x, y, output="sigmoid")
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(reg=-0.1), "reg=-0.1 is not allowed: a finite number >= 0"),
+    (dict(reg=float("nan")), "reg=nan is not allowed"),
+    (dict(reg=float("inf")), "reg=inf is not allowed"),
+    (dict(reg="0.1"), "reg='0.1' is not allowed"),
+    (dict(output="linear"), "output='linear' is not allowed: one of ('identity', 'softmax')"),
+    (dict(activation="tanh"), "activation='tanh' is not allowed: one of ('relu', 'identity')"),
+    (dict(activation=["relu"]), "activation=['relu'] is not allowed"),  # two hidden layers
+])
+@pytest.mark.parametrize("function", [backprop.gradients, backprop.objective])
+def test_bad_settings_are_refused_by_name(function, kwargs, message):
+    weights, biases, x, y = random_network(0, [2, 3, 3, 2], 4)
+    with pytest.raises(ValueError) as error:
+        function(weights, biases, x, y, **kwargs)
+    assert str(error.value).startswith(message), str(error.value)
+
+
+@pytest.mark.parametrize("replace, name", [
+    (dict(x=[["a", "b"]]), "x="), (dict(y=np.ones((4, 2)) * 1j), "y="),
+    (dict(weights="w"), "weights='w'"), (dict(biases=None), "biases=None"),
+])
+def test_non_numeric_arrays_are_refused_by_name(replace, name):
+    weights, biases, x, y = random_network(0, [2, 3, 2], 4)
+    arguments = {**dict(weights=weights, biases=biases, x=x, y=y), **replace}
+    with pytest.raises(ValueError, match=f"^{re.escape(name)}.* is not allowed"):
+        backprop.gradients(**arguments)
+
+
+@pytest.mark.parametrize("h", [0, -1e-6, float("nan"), 2.0, "1e-6"])
+def test_check_gradients_refuses_a_bad_step(h):
+    weights, biases, x, y = random_network(0, [2, 2], 3)
+    with pytest.raises(ValueError, match=rf"^h={re.escape(repr(h))} is not allowed: a finite step"):
+        check_gradients(weights, biases, x, y, h=h)
+    with pytest.raises(ValueError, match="^h="):
+        numerical_gradient(lambda: 0.0, np.zeros(2), h=h)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 import math
+import time
 
 import numpy as np
 import pytest
@@ -21,7 +22,8 @@ def test_rotation_matrix_is_a_rotation(degrees):
     assert math.isclose(torch.det(m).item(), 1.0, abs_tol=1e-6)
     x = torch.tensor([[1.0, 0.0]], dtype=torch.float64)
     angle = math.degrees(math.atan2((x @ m)[0, 1].item(), (x @ m)[0, 0].item()))
-    assert math.isclose((angle - degrees) % 360, 0, abs_tol=1e-4) or math.isclose((angle - degrees) % 360, 360, abs_tol=1e-4)
+    turn = (angle - degrees) % 360
+    assert math.isclose(turn, 0, abs_tol=1e-4) or math.isclose(turn, 360, abs_tol=1e-4)
 
 
 def test_data_shapes_dtypes_and_layout():
@@ -78,8 +80,61 @@ def test_noise_level_is_what_was_asked():
     (dict(noise=-0.1), "noise=-0.1"),
     (dict(noise=float("nan")), "noise=nan"),
     (dict(noise="0.1"), "noise='0.1'"),
+    (dict(seed=1.5), "seed=1.5"),
+    (dict(seed="0"), "seed='0'"),
+    (dict(seed=-1), "seed=-1"),
+    (dict(seed=None), "seed=None"),
+    (dict(matrix=[[1.0, float("nan")], [0.0, 1.0]]), "matrix=(2, 2) is not allowed: finite"),
+    (dict(matrix=np.array([[np.inf, 0.0], [0.0, 1.0]])), "matrix=(2, 2) is not allowed: finite"),
+    (dict(matrix=np.eye(2) * 1j), "matrix=(2, 2) is not allowed: real numbers"),
+    (dict(matrix=torch.eye(2, dtype=torch.complex64)), "matrix=(2, 2) is not allowed: real"),
+    (dict(matrix=[["a", "b"], ["c", "d"]]), "matrix=(2, 2) is not allowed: real numbers"),
+    (dict(matrix=[[1.0, 2.0], [3.0]]), "matrix=[[1.0, 2.0], [3.0]] is not allowed"),
+    (dict(n_samples=10**12), "n_samples=1000000000000 is not allowed: an integer from 1 to"),
 ])
 def test_bad_input_names_parameter_value_and_what_is_allowed(kwargs, named):
     with pytest.raises(ValueError, match="is not allowed") as error:
         lab3.create_linear_training_data(**kwargs)
     assert named in str(error.value)
+
+
+def test_a_huge_n_samples_is_refused_at_once():
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match="raise lab3.checks.MAX_SAMPLES"):
+        lab3.create_linear_training_data(n_samples=10**12)
+    assert time.perf_counter() - start < 0.5
+
+
+@pytest.mark.parametrize("degrees, named", [
+    ("90", "degrees='90'"), (None, "degrees=None"), (float("nan"), "degrees=nan"),
+    (float("inf"), "degrees=inf"), (True, "degrees=True"), (1j, "degrees=1j"),
+])
+def test_rotation_matrix_refuses_what_is_not_a_finite_angle(degrees, named):
+    with pytest.raises(ValueError, match="is not allowed: a finite number of degrees") as error:
+        lab3.rotation_matrix(degrees)
+    assert str(error.value).startswith(named)
+
+
+@pytest.mark.parametrize("kwargs, named", [
+    (dict(seed=-1), "seed=-1"), (dict(seed="0"), "seed='0'"), (dict(threads=0), "threads=0"),
+    (dict(threads=1.5), "threads=1.5"), (dict(decimals=-1), "decimals=-1"),
+    (dict(decimals=None), "decimals=None"),
+])
+def test_make_reproducible_refuses_bad_arguments(kwargs, named):
+    with pytest.raises(ValueError, match="is not allowed") as error:
+        lab3.make_reproducible(**kwargs)
+    assert str(error.value).startswith(named)
+
+
+def test_make_reproducible_seeds_every_generator():
+    options, threads = np.get_printoptions(), torch.get_num_threads()
+    try:
+        lab3.make_reproducible(seed=3)
+        first = (np.random.rand(), torch.rand(1).item())
+        lab3.make_reproducible(seed=3)
+        assert (np.random.rand(), torch.rand(1).item()) == first
+        assert np.get_printoptions()["precision"] == 4 and torch.get_num_threads() == 1
+    finally:  # leave the process as the other tests expect it
+        np.set_printoptions(**options)
+        torch.set_printoptions(profile="default")
+        torch.set_num_threads(threads)

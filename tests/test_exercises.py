@@ -1,24 +1,39 @@
-"""lab3.exercises: the checks behind the lessons' exercises say right, or say kindly what is wrong."""
+"""lab3.exercises: the checks behind the exercises say right, or say kindly what is wrong."""
 
+import inspect
+import re
 import subprocess
 import sys
 
+import nbformat
 import numpy as np
 import pytest
 import torch
 
 import lab3
 from lab3 import backprop, exercises
-from lab3.exercises import check_function
+from lab3.exercises import CheckFailed, check_function
+from lab3.exercises.core import HINTS
+
+
+@pytest.fixture(autouse=True)
+def _fresh_hints():
+    exercises.reset_hints()  # every test starts at the first hint tier
 
 
 def square(x):
-    return x ** 2
+    return x**2
 
 
 def test_a_right_answer_prints_one_correct_line(capsys):
-    check_function("my_square", lambda x: x * x, square, {"small": (np.arange(3.0),), "big": (1e3,)},
-                   hint="multiply x by itself", reference_name="square")
+    check_function(
+        "my_square",
+        lambda x: x * x,
+        square,
+        {"small": (np.arange(3.0),), "big": (1e3,)},
+        hint="multiply x by itself",
+        reference_name="square",
+    )
     assert capsys.readouterr().out == "correct: my_square agrees with square on all 2 cases\n"
 
 
@@ -26,22 +41,72 @@ def test_an_unfinished_stub_is_not_done_yet(capsys):
     def stub(x):
         raise NotImplementedError("fill in my_square")
 
-    with pytest.raises(AssertionError) as error:
+    with pytest.raises(CheckFailed) as error:
         check_function("my_square", stub, square, [(1.0,)], hint="multiply x by itself")
-    assert str(error.value) == ("my_square is not done yet: fill in the cell above "
-                                "(it still raises NotImplementedError).")
+    assert str(error.value) == (
+        "my_square is not done yet: fill in the cell above (it still raises NotImplementedError)."
+    )
     assert error.value.__cause__ is None and error.value.__suppress_context__
+    assert isinstance(error.value, AssertionError)
+    assert error.value._render_traceback_() == [str(error.value)]  # what IPython shows: no frames
     assert capsys.readouterr().out == ""
+
+
+TIERS = ["think of what x * x means", "multiply, do not add", "return x * x"]
+
+
+def test_hints_come_in_tiers_from_vague_to_specific():
+    messages = []
+    for _ in range(4):
+        with pytest.raises(CheckFailed) as error:
+            check_function("my_square", lambda x: x + x, square, [(3.0,)], hint=TIERS)
+        messages.append(str(error.value))
+    assert messages[0].endswith(
+        "Hint: think of what x * x means\n(hint 1 of 3: check again "
+        "after your next try for a more specific one)"
+    )
+    assert "multiply, do not add" not in messages[0] and "return x * x" not in messages[0]
+    assert messages[1].endswith(
+        "Hints:\n  1. think of what x * x means\n  2. multiply, do not add"
+        "\n(hint 2 of 3: check again after your next try for a more specific one)"
+    )
+    assert messages[2].endswith("  3. return x * x") and messages[3] == messages[2]
+
+
+def test_tiers_are_counted_per_exercise_and_start_again_after_success(capsys):
+    for name in ("a", "b"):
+        with pytest.raises(CheckFailed, match="hint 1 of 3"):
+            check_function(name, lambda x: x + x, square, [(3.0,)], hint=TIERS)
+    with pytest.raises(CheckFailed, match="hint 2 of 3"):
+        check_function("a", lambda x: x + x, square, [(3.0,)], hint=TIERS)
+    with pytest.raises(CheckFailed, match="not done yet"):  # an untouched stub is no try
+        check_function(
+            "a", lambda x: exec("raise NotImplementedError"), square, [(3.0,)], hint=TIERS
+        )
+    check_function("a", lambda x: x * x, square, [(3.0,)], hint=TIERS)
+    with pytest.raises(CheckFailed, match="hint 1 of 3"):
+        check_function("a", lambda x: x + x, square, [(3.0,)], hint=TIERS)
+    exercises.reset_hints("b")
+    with pytest.raises(CheckFailed, match="hint 1 of 3"):
+        check_function("b", lambda x: x + x, square, [(3.0,)], hint=TIERS)
+
+
+@pytest.mark.parametrize("hint", ["", [], ["ok", ""], [3]])
+def test_a_bad_hint_is_refused(hint):
+    with pytest.raises(ValueError, match="hint=.* is not allowed"):
+        check_function("f", square, square, [(1.0,)], hint=hint)
 
 
 def test_a_wrong_value_names_the_output_the_case_the_index_and_the_hint():
     wrong = lambda x: x * 2
     with pytest.raises(AssertionError) as error:
-        check_function("my_square", wrong, square, {"0 to 2": (np.arange(3.0),)},
-                       hint="multiply x by itself")
+        check_function(
+            "my_square", wrong, square, {"0 to 2": (np.arange(3.0),)}, hint="multiply x by itself"
+        )
     assert str(error.value) == (
         "my_square is not right yet: the result differs from the expected values at index (1,): "
-        "you return 2, expected 1\n  in case: 0 to 2\nHint: multiply x by itself")
+        "you return 2, expected 1\n  in case: 0 to 2\nHint: multiply x by itself"
+    )
 
 
 def test_a_wrong_shape_is_reported_before_any_value():
@@ -51,12 +116,20 @@ def test_a_wrong_shape_is_reported_before_any_value():
 
 def test_named_outputs_are_compared_one_by_one():
     reference = lambda x: (x + 1, x - 1)
-    with pytest.raises(AssertionError, match="it returned 1 values; expected 2 values \\(up, down\\)"):
-        check_function("f", lambda x: (x + 1,), reference, [(1.0,)], hint="h", outputs=("up", "down"))
+    with pytest.raises(
+        AssertionError, match="it returned 1 values; expected 2 values \\(up, down\\)"
+    ):
+        check_function(
+            "f", lambda x: (x + 1,), reference, [(1.0,)], hint="h", outputs=("up", "down")
+        )
     with pytest.raises(AssertionError, match="it returned ndarray; expected 2 values"):
-        check_function("f", lambda x: x, reference, [(np.ones(2),)], hint="h", outputs=("up", "down"))
+        check_function(
+            "f", lambda x: x, reference, [(np.ones(2),)], hint="h", outputs=("up", "down")
+        )
     with pytest.raises(AssertionError, match="down differs from the expected values"):
-        check_function("f", lambda x: (x + 1, x), reference, [(1.0,)], hint="h", outputs=("up", "down"))
+        check_function(
+            "f", lambda x: (x + 1, x), reference, [(1.0,)], hint="h", outputs=("up", "down")
+        )
 
 
 def test_none_and_nan_are_explained():
@@ -70,11 +143,14 @@ def test_an_exception_in_the_students_code_is_explained_and_chained():
     def broken(x):
         return x @ np.ones((5, 5))
 
-    with pytest.raises(AssertionError) as error:
+    with pytest.raises(CheckFailed) as error:
         check_function("my_square", broken, square, {"a vector of 3": (np.ones(3),)}, hint="h")
     assert str(error.value).startswith("my_square raised ValueError: ")
     assert "\n  in case: a vector of 3\nHint: h" in str(error.value)
     assert isinstance(error.value.__cause__, ValueError)
+    shown = "\n".join(error.value._render_traceback_())  # outside IPython: plain frames
+    assert "return x @ np.ones((5, 5))" in shown and shown.endswith(str(error.value))
+    assert "lab3/exercises" not in shown  # none of the checks' frames
 
 
 def test_the_reference_failing_is_not_the_students_fault():
@@ -97,17 +173,91 @@ def test_every_call_gets_its_own_copy_of_the_arguments():
 
 def test_tensors_and_lists_are_compared_as_arrays():
     check_function("f", lambda x: torch.tensor(x) ** 2, square, [(np.arange(3.0),)], hint="h")
-    check_function("f", lambda x: [list(x ** 2)], lambda x: [x ** 2], [(np.arange(3.0),)], hint="h")
+    check_function("f", lambda x: [list(x**2)], lambda x: [x**2], [(np.arange(3.0),)], hint="h")
     with pytest.raises(AssertionError, match=r"the result\[0\] differs"):
-        check_function("f", lambda x: [x], lambda x: [x ** 2], [(np.arange(3.0),)], hint="h")
+        check_function("f", lambda x: [x], lambda x: [x**2], [(np.arange(3.0),)], hint="h")
     with pytest.raises(AssertionError, match="should be a list of 1 arrays"):
-        check_function("f", lambda x: x, lambda x: [x ** 2], [(np.arange(3.0),)], hint="h")
+        check_function("f", lambda x: x, lambda x: [x**2], [(np.arange(3.0),)], hint="h")
 
 
 def test_tolerances():
     check_function("f", lambda x: x * (1 + 1e-7), lambda x: x, [(np.ones(3),)], hint="h")
     with pytest.raises(AssertionError):
-        check_function("f", lambda x: x * (1 + 1e-7), lambda x: x, [(np.ones(3),)], hint="h", rtol=1e-9)
+        check_function(
+            "f", lambda x: x * (1 + 1e-7), lambda x: x, [(np.ones(3),)], hint="h", rtol=1e-9
+        )
+
+
+# ----------------------------------------------------------------------------------------------
+# Every lesson's checks: kind to a stub, vague at the first wrong answer
+# ----------------------------------------------------------------------------------------------
+
+CHECKS = sorted(
+    name for name in exercises.__all__ if name.startswith("check_") and name != "check_function"
+)
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def not_done(*args, **kwargs):
+    raise NotImplementedError("fill in the cell above")
+
+
+def returns_none(*args, **kwargs):
+    return None
+
+
+def test_there_are_checks():
+    assert {"check_relu_backward", "check_linear_backward", "check_minibatch_sgd"} <= set(CHECKS)
+
+
+@pytest.mark.parametrize("check", CHECKS)
+def test_every_check_says_not_done_to_a_stub_and_gives_only_the_first_hint_to_a_wrong_answer(check):
+    function = getattr(exercises, check)
+    with pytest.raises(CheckFailed, match=exercises.NOT_DONE):
+        function(not_done)
+    HINTS.clear()
+    with pytest.raises(CheckFailed) as error:
+        function(returns_none)
+    assert "did you forget a return" in str(error.value) or "returned NoneType" in str(error.value)
+    for name, tiers in HINTS.items():  # the exercises this check compared
+        assert len(tiers) >= 2, f"{check}: give {name} hints in tiers, from vague to specific"
+        assert tiers[0] in str(error.value) and tiers[-1] not in str(error.value), check
+
+
+@pytest.mark.slow
+def test_in_a_kernel_a_failed_check_shows_its_message_and_no_source_of_lab3(tmp_path):
+    from nbclient import NotebookClient
+
+    cells = [
+        "from lab3 import exercises",
+        "def my_relu_backward(dout, z):\n    raise NotImplementedError('fill in')",
+        "exercises.check_relu_backward(my_relu_backward)",
+        "def my_relu_backward(dout, z):\n    return dout @ z",
+        "exercises.check_relu_backward(my_relu_backward)",
+        "exercises.check_relu_backward(lambda dout, z: dout)",
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    NotebookClient(nb, kernel_name="lab3", timeout=120, allow_errors=True).execute()
+    errors = [o for c in nb.cells for o in c.outputs if o.output_type == "error"]
+    assert [e.ename for e in errors] == ["CheckFailed"] * 3
+    stub, raised, wrong = (ANSI.sub("", "\n".join(e.traceback)) for e in errors)
+    assert (
+        stub == "my_relu_backward is not done yet: fill in the cell above "
+        "(it still raises NotImplementedError)."
+    )
+    assert "In[4], line 2" in raised and "dout @ z" in raised  # the student's own frame
+    assert wrong.startswith("my_relu_backward is not right yet: ")
+    source_lines = (
+        inspect.getsource(exercises.core).splitlines()
+        + inspect.getsource(exercises.lesson01).splitlines()
+    )
+    for shown in (stub, raised, wrong):
+        assert "lab3/exercises" not in shown and "check_function(" not in shown
+        assert not any(
+            line.strip() and line.strip() in shown
+            for line in source_lines
+            if line.strip().startswith(("raise", "check_function", "got ="))
+        )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -117,13 +267,18 @@ def test_tolerances():
 
 def test_relu_backward_check(capsys):
     exercises.check_relu_backward(lambda dout, z: dout * (z > 0))
-    exercises.check_relu_backward(lambda dout, z: torch.relu(torch.as_tensor(z)).sign() * torch.as_tensor(dout))
-    assert capsys.readouterr().out.count("correct: my_relu_backward agrees with "
-                                         "lab3.backprop.relu_backward on all 2 cases\n") == 2
+    exercises.check_relu_backward(
+        lambda dout, z: torch.relu(torch.as_tensor(z)).sign() * torch.as_tensor(dout)
+    )
+    assert (
+        capsys.readouterr().out.count(
+            "correct: my_relu_backward agrees with lab3.backprop.relu_backward on all 2 cases\n"
+        )
+        == 2
+    )
     with pytest.raises(AssertionError) as error:
         exercises.check_relu_backward(lambda dout, z: dout * (z >= 0))  # slope 1 at the kink
     assert "in case: z with entries exactly 0 (the kink)" in str(error.value)
-    assert "lab3 (like torch) takes slope 0" in str(error.value)
     with pytest.raises(AssertionError, match="the result differs"):
         exercises.check_relu_backward(lambda dout, z: (z > 0).astype(float))  # forgot dout
 
@@ -131,21 +286,30 @@ def test_relu_backward_check(capsys):
 def test_linear_backward_check(capsys):
     right = lambda delta, a, W: (delta @ W.T, a.T @ delta, delta.sum(axis=0, keepdims=True))
     exercises.check_linear_backward(right)
-    assert capsys.readouterr().out == ("correct: my_linear_backward agrees with "
-                                       "lab3.backprop.linear_backward on all 3 cases\n")
+    assert capsys.readouterr().out == (
+        "correct: my_linear_backward agrees with lab3.backprop.linear_backward on all 3 cases\n"
+    )
     with pytest.raises(AssertionError, match=r"db has shape \(2,\), expected \(1, 2\)"):
-        exercises.check_linear_backward(lambda delta, a, W: (delta @ W.T, a.T @ delta, delta.sum(axis=0)))
+        exercises.check_linear_backward(
+            lambda delta, a, W: (delta @ W.T, a.T @ delta, delta.sum(axis=0))
+        )
     with pytest.raises(AssertionError, match=r"dW has shape \(2, 3\), expected \(3, 2\)"):
-        exercises.check_linear_backward(lambda delta, a, W: (delta @ W.T, delta.T @ a, delta.sum(0, keepdims=True)))
+        exercises.check_linear_backward(
+            lambda delta, a, W: (delta @ W.T, delta.T @ a, delta.sum(0, keepdims=True))
+        )
     with pytest.raises(AssertionError, match="db differs"):  # averaged instead of summed
-        exercises.check_linear_backward(lambda delta, a, W: (delta @ W.T, a.T @ delta, delta.mean(0, keepdims=True)))
+        exercises.check_linear_backward(
+            lambda delta, a, W: (delta @ W.T, a.T @ delta, delta.mean(0, keepdims=True))
+        )
 
 
-def minibatch_sgd(weights, biases, inputs, targets, epochs, batch_size, learning_rate, reg, drop_last=False):
+def minibatch_sgd(
+    weights, biases, inputs, targets, epochs, batch_size, learning_rate, reg, drop_last=False
+):
     n = inputs.shape[1]
     for _ in range(epochs):
         for s in range(0, n - (n % batch_size if drop_last else 0), batch_size):
-            x, y = inputs[:, s:s + batch_size].T, targets[:, s:s + batch_size].T
+            x, y = inputs[:, s : s + batch_size].T, targets[:, s : s + batch_size].T
             dW, db = lab3.gradients(weights, biases, x, y, reg=reg)
             for p, g in zip(weights + biases, dW + db):
                 p -= learning_rate * g
@@ -154,7 +318,9 @@ def minibatch_sgd(weights, biases, inputs, targets, epochs, batch_size, learning
 
 def test_minibatch_sgd_check(capsys):
     exercises.check_minibatch_sgd(minibatch_sgd)
-    assert capsys.readouterr().out == "correct: minibatch_sgd agrees with lab3.train on all 2 cases\n"
+    assert (
+        capsys.readouterr().out == "correct: minibatch_sgd agrees with lab3.train on all 2 cases\n"
+    )
     with pytest.raises(AssertionError) as error:
         exercises.check_minibatch_sgd(lambda *args: minibatch_sgd(*args, drop_last=True))
     assert "in case: 1 epoch of batches of 300 (the last batch has 100 samples)" in str(error.value)
@@ -167,13 +333,27 @@ def test_minibatch_sgd_check(capsys):
 def test_reference_minibatch_sgd_is_lab3_train():
     inputs, targets = lab3.create_linear_training_data(200, seed=3)
     model = lab3.MultiLayerPerceptron(2, [4, 3], 2, seed=3)
-    start = ([w.detach().double().numpy() for w in model.weights],
-             [b.detach().double().numpy() for b in model.biases])
+    start = (
+        [w.detach().double().numpy() for w in model.weights],
+        [b.detach().double().numpy() for b in model.biases],
+    )
     weights, biases = exercises.reference_minibatch_sgd(*start, inputs, targets, 3, 64, 0.1, 0.01)
-    lab3.train(model, inputs, targets, epochs=3, batch_size=64, learning_rate=0.1, reg=0.01, engine="manual")
+    lab3.train(
+        model,
+        inputs,
+        targets,
+        epochs=3,
+        batch_size=64,
+        learning_rate=0.1,
+        reg=0.01,
+        engine="manual",
+    )
     for got, want in zip(weights + biases, model.weights + model.biases):
         np.testing.assert_array_equal(got, want.detach().double().numpy())
-    assert np.array_equal(start[0][0], lab3.MultiLayerPerceptron(2, [4, 3], 2, seed=3).weights[0].detach().double().numpy())
+    assert np.array_equal(
+        start[0][0],
+        lab3.MultiLayerPerceptron(2, [4, 3], 2, seed=3).weights[0].detach().double().numpy(),
+    )
     mine = minibatch_sgd(*start, inputs, targets, 3, 64, 0.1, 0.01)
     for got, want in zip(mine[0] + mine[1], weights + biases):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)
@@ -188,8 +368,10 @@ def test_the_checks_agree_with_backprop():
 
 def test_lab3_and_its_exercises_import_nothing_of_jupyter():
     # lab3.handouts is the only module that may import nbconvert; the core and the checks do not.
-    code = ("import sys, lab3, lab3.exercises; "
-            "print([m for m in ('nbconvert', 'nbformat', 'jupyter_client', 'jupyter_core', 'IPython') "
-            "if m in sys.modules])")
+    code = (
+        "import sys, lab3, lab3.exercises; "
+        "print([m for m in ('nbconvert', 'nbformat', 'jupyter_client', 'jupyter_core', 'IPython') "
+        "if m in sys.modules])"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"

@@ -1,7 +1,10 @@
-"""Classroom handouts (lab3.handouts): both versions, nothing leaks, exercises work, math offline.
+"""Classroom handouts (lab3.handouts): both versions, nothing leaks, navigation, exercises work,
+math offline.
 
-The handouts are built once, into a temporary folder. Only the lessons with exercises are
-executed (a student notebook with its stubs unfilled, then with the solutions put back).
+The handouts are built once, into a temporary folder. Kernels (slow): each lesson with exercises
+runs once from the student folder, with its stubs unfilled up to the last check, then each
+solution and its checks again; lesson 06 runs whole from there. Safety (sanitising, --out) is in
+test_handouts_safety.py.
 """
 
 import copy
@@ -17,15 +20,21 @@ from nbclient import NotebookClient
 
 from lab3 import handouts
 from lab3.exercises import NOT_DONE
-from lab3.handouts import CHECK, INSTRUCTOR_ONLY, SOLUTION, STUB, tags
+from lab3.handouts import CHECK, INFRASTRUCTURE, INSTRUCTOR_ONLY, SOLUTION, STUB, tags
+from lab3.handouts.cells import NOTEBOOK_METADATA, STUDENT_TAGS
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 ARTIFACTS = ROOT / "test-artifacts" / "handouts"
 LESSONS = [p.stem for p in handouts.lesson_paths(NOTEBOOKS)]
-WITH_EXERCISES = [p.stem for p in handouts.lesson_paths(NOTEBOOKS)
-                  if any(STUB in tags(c) for c in nbformat.read(p, as_version=4).cells)]
+WITH_EXERCISES = [
+    p.stem
+    for p in handouts.lesson_paths(NOTEBOOKS)
+    if any(STUB in tags(c) for c in nbformat.read(p, as_version=4).cells)
+]
 SHINGLE = 6  # a leak is any run of this many words of a hidden cell that no kept cell has
+HIDDEN = {SOLUTION, INSTRUCTOR_ONLY, INFRASTRUCTURE}  # what a student never gets
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def source(name):
@@ -40,7 +49,15 @@ def built(tmp_path_factory):
 
 
 def test_the_lessons_with_exercises_are_the_ones_we_think():
-    assert {"01_derivation", "04_batched_sgd"} <= set(WITH_EXERCISES)
+    assert set(WITH_EXERCISES) == {
+        n for n in LESSONS if n[:2] in {"01", "02", "03", "04", "05", "06"}
+    }
+    for name in WITH_EXERCISES:  # an exercise is a stub, its solution and at least one check
+        cells = source(name).cells
+        stubs, solutions, checks = (
+            sum(t in tags(c) for c in cells) for t in (STUB, SOLUTION, CHECK)
+        )
+        assert stubs == solutions and checks >= stubs, name
 
 
 # ----------------------------------------------------------------------------------------------
@@ -56,9 +73,13 @@ def test_both_versions_and_an_index_with_the_titles(built):
     for name, lesson in lessons.items():
         assert lesson.title == handouts.title(source(name))
         assert html.escape(lesson.title, quote=False) in index
+        assert "`" not in lesson.title and "*" not in lesson.title  # plain text, not markdown
         for path in (lesson.instructor_html, lesson.student_html, lesson.student_ipynb):
             assert path in links and (out / path).is_file()
-    assert handouts.title(source("01_derivation")) == "1 · Deriving backpropagation, checked three ways"
+    assert (
+        handouts.title(source("01_derivation"))
+        == "1 · Deriving backpropagation, checked three ways"
+    )
     assert (out / "mathjax" / "MathJax.js").is_file()
 
 
@@ -68,14 +89,15 @@ def test_student_notebooks_keep_stubs_and_checks_and_nothing_else_of_the_exercis
         original = source(name)
         student = nbformat.read(out / "student" / f"{name}.ipynb", as_version=4)
         nbformat.validate(student)
-        kept = [c for c in original.cells if not tags(c) & {SOLUTION, INSTRUCTOR_ONLY}]
+        kept = [c for c in original.cells if not tags(c) & HIDDEN]
         assert [c.id for c in student.cells] == [c.id for c in kept]
         assert [c.source for c in student.cells] == [c.source for c in kept]
         for cell in student.cells:
-            assert not tags(cell) & {SOLUTION, INSTRUCTOR_ONLY}
+            assert set(cell.metadata) <= {"tags"} and tags(cell) <= set(STUDENT_TAGS)
             if cell.cell_type == "code":
                 assert cell.outputs == [] and cell.execution_count is None
         assert student.metadata.kernelspec.name == "lab3"
+        assert set(student.metadata) <= set(NOTEBOOK_METADATA)
 
 
 def test_instructor_pages_show_solutions_and_notes_but_not_stubs(built):
@@ -86,6 +108,50 @@ def test_instructor_pages_show_solutions_and_notes_but_not_stubs(built):
             present = f'id="cell-id={cell.id}"' in page
             assert present == (STUB not in tags(cell)), (name, cell.id, tags(cell))
         assert page.count("correct: ") == sum(CHECK in tags(c) for c in source(name).cells)
+
+
+def soup_of(path):
+    return BeautifulSoup(path.read_text(), "html.parser")
+
+
+@pytest.mark.parametrize("version", ["instructor", "student"])
+def test_every_page_links_the_index_its_neighbours_and_its_own_headings(built, version):
+    out, lessons = built
+    for i, name in enumerate(LESSONS):
+        page = soup_of(out / version / f"{name}.html")
+        assert page.title.get_text() == lessons[name].title
+        for nav in page.select("nav.lab3-nav"):  # above and below the lesson
+            links = {a.get_text(): a["href"] for a in nav.find_all("a")}
+            assert links.pop("all lessons") == "../index.html"
+            expected = {}
+            if i > 0:
+                expected[f"\u2190 {lessons[LESSONS[i - 1]].title}"] = f"{LESSONS[i - 1]}.html"
+            if i + 1 < len(LESSONS):
+                expected[f"{lessons[LESSONS[i + 1]].title} \u2192"] = f"{LESSONS[i + 1]}.html"
+            assert links == expected
+        assert len(page.select("nav.lab3-nav")) == 2
+        toc = page.select("nav.lab3-toc a")
+        headings = page.select(
+            ".jp-MarkdownCell h1[id], .jp-MarkdownCell h2[id], .jp-MarkdownCell h3[id]"
+        )
+        assert len(toc) == len(headings) >= 3
+        for link, heading in zip(toc, headings):
+            assert link["href"] == "#" + heading["id"]
+            assert link.get_text() == heading.get_text().replace("\N{PILCROW SIGN}", "").strip()
+
+
+@pytest.mark.parametrize("version", ["instructor", "student"])
+def test_execution_numbers_count_up_without_gaps(built, version):
+    out, _ = built
+    for name in LESSONS:
+        prompts = soup_of(out / version / f"{name}.html").select(".jp-InputPrompt")
+        found = (
+            re.fullmatch(r"In\s*\[(\d+)\]:", p.get_text(strip=True).replace("\xa0", " "))
+            for p in prompts
+        )
+        numbers = [int(m.group(1)) for m in found if m]
+        assert numbers == list(range(1, len(numbers) + 1)), (version, name, numbers)
+        assert numbers, name
 
 
 # ----------------------------------------------------------------------------------------------
@@ -99,7 +165,7 @@ def words(text):
 
 def shingles(text, n=SHINGLE):
     w = words(text)
-    return {tuple(w[i:i + n]) for i in range(len(w) - n + 1)}
+    return {tuple(w[i : i + n]) for i in range(len(w) - n + 1)}
 
 
 def cell_text(cell):
@@ -122,8 +188,8 @@ def page_text(path):
 def hidden_shingles(name):
     """Per hidden cell: its runs of words that no kept cell of the lesson has."""
     cells = source(name).cells
-    kept = set().union(*(shingles(cell_text(c)) for c in cells if not tags(c) & {SOLUTION, INSTRUCTOR_ONLY}))
-    return {c.id: shingles(cell_text(c)) - kept for c in cells if tags(c) & {SOLUTION, INSTRUCTOR_ONLY}}
+    kept = set().union(*(shingles(cell_text(c)) for c in cells if not tags(c) & HIDDEN))
+    return {c.id: shingles(cell_text(c)) - kept for c in cells if tags(c) & HIDDEN}
 
 
 @pytest.mark.parametrize("name", LESSONS)
@@ -133,7 +199,9 @@ def test_no_solution_or_teaching_note_reaches_a_student_file(built, name):
     if name in WITH_EXERCISES:
         assert any(tags(c) & {SOLUTION} for c in source(name).cells)
     for cell_id, runs in hidden.items():
-        assert runs, f"{name}: hidden cell {cell_id} has nothing of its own: this test could not see it leak"
+        assert runs, (
+            f"{name}: hidden cell {cell_id} has nothing of its own: this test could not see it leak"
+        )
     instructor = shingles(page_text(out / "instructor" / f"{name}.html"))
     for cell_id, runs in hidden.items():  # the detector sees them where they belong
         assert runs <= instructor, f"{name}: {cell_id} is not (all) on the instructor page"
@@ -147,7 +215,9 @@ def test_no_solution_or_teaching_note_reaches_a_student_file(built, name):
         assert f"cell-id={cell_id}" not in student_html
         for what, found in student_files.items():
             leaked = runs & found
-            assert not leaked, f"{name}: the {what} has words of hidden cell {cell_id}: {sorted(leaked)[:3]}"
+            assert not leaked, (
+                f"{name}: the {what} has words of hidden cell {cell_id}: {sorted(leaked)[:3]}"
+            )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -161,19 +231,31 @@ def remote(url):
 
 def test_no_handout_page_loads_anything_from_the_internet(built):
     out, _ = built
-    pages = sorted(out.glob("*.html")) + sorted(out.glob("instructor/*.html")) + sorted(out.glob("student/*.html"))
+    pages = (
+        sorted(out.glob("*.html"))
+        + sorted(out.glob("instructor/*.html"))
+        + sorted(out.glob("student/*.html"))
+    )
     assert len(pages) == 1 + 2 * len(LESSONS)
     for page in pages:
         text = page.read_text()
         assert not re.search(r"<script[^>]*\bsrc\s*=\s*[\"']?\s*(https?:)?//", text, re.I), page
         soup = BeautifulSoup(text, "html.parser")
-        for tag, attribute in (("script", "src"), ("link", "href"), ("img", "src"), ("iframe", "src"),
-                               ("source", "src"), ("object", "data")):
+        for tag, attribute in (
+            ("script", "src"),
+            ("link", "href"),
+            ("img", "src"),
+            ("iframe", "src"),
+            ("source", "src"),
+            ("object", "data"),
+        ):
             for element in soup.find_all(tag):
                 url = element.get(attribute)
                 assert not (url and remote(url)), f"{page.name}: <{tag} {attribute}={url}>"
         for script in soup.find_all("script"):
-            assert not re.search(r"https?://", script.get_text()), f"{page.name}: a script names a URL"
+            assert not re.search(r"https?://", script.get_text()), (
+                f"{page.name}: a script names a URL"
+            )
             if script.get("src"):  # the local MathJax, next to the page
                 assert (page.parent / urlsplit(script["src"]).path).resolve().is_file()
         if page.name != "index.html":
@@ -185,47 +267,74 @@ def test_no_handout_page_loads_anything_from_the_internet(built):
 # ----------------------------------------------------------------------------------------------
 
 
-def execute(nb, allow_errors=False):
-    NotebookClient(nb, kernel_name="lab3", timeout=600, allow_errors=allow_errors,
-                   resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+def execute(nb, folder, allow_errors=False):
+    """Run ``nb`` in a fresh lab3 kernel whose working folder is ``folder`` (the student's)."""
+    NotebookClient(
+        nb,
+        kernel_name="lab3",
+        timeout=600,
+        allow_errors=allow_errors,
+        resources={"metadata": {"path": str(folder)}},
+    ).execute()
     return nb
 
 
+WHOLE = {"06_sweep_report"}  # run to the end from the student folder: its paths must resolve there
+
+
+def with_solutions_appended(nb, name):
+    """``nb`` followed by every exercise's solution and the checks after its stub, once more."""
+    solutions = [c for c in source(name).cells if SOLUTION in tags(c)]
+    stubs = [i for i, c in enumerate(nb.cells) if STUB in tags(c)]
+    assert len(stubs) == len(solutions) > 0
+    appended = []
+    for k, (i, solution) in enumerate(zip(stubs, solutions)):
+        defines = lambda text: re.findall(r"^def (\w+)", text, re.M)
+        assert defines(nb.cells[i].source) == defines(solution.source)
+        appended.append(nbformat.v4.new_code_cell(solution.source))
+        end = stubs[k + 1] if k + 1 < len(stubs) else len(nb.cells)
+        appended.extend(copy.deepcopy(c) for c in nb.cells[i:end] if CHECK in tags(c))
+    return appended
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("name", WITH_EXERCISES)
-def test_unfilled_stubs_fail_at_their_checks_with_the_friendly_message(built, name):
+def test_in_the_student_notebook_a_stub_fails_kindly_and_the_solution_passes(built, name):
+    # One kernel per lesson, in the student folder: the student notebook as handed out (up to
+    # its last check), then each solution and its checks again (then, for WHOLE, the rest).
     out, _ = built
     nb = nbformat.read(out / "student" / f"{name}.ipynb", as_version=4)
     last_check = max(i for i, c in enumerate(nb.cells) if CHECK in tags(c))
-    nb.cells = nb.cells[:last_check + 1]  # what comes after the exercises does not matter here
-    execute(nb, allow_errors=True)
-    for cell in nb.cells:
+    rest = nb.cells[last_check + 1 :] if name in WHOLE else []  # may use the student's functions
+    nb.cells = nb.cells[: last_check + 1]
+    handed_out = len(nb.cells)
+    nb.cells += with_solutions_appended(nb, name) + rest  # rest: once the exercises are done
+    execute(nb, out / "student", allow_errors=True)
+    for cell in nb.cells[:handed_out]:
         errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
         if CHECK in tags(cell):
             assert len(errors) == 1, cell.source
-            assert errors[0].ename == "AssertionError"
+            assert errors[0].ename == "CheckFailed"
             assert f"is {NOT_DONE}" in errors[0].evalue
+            # The notebook shows the message alone: no frame, no line of lab3's source.
+            assert [ANSI.sub("", line) for line in errors[0].traceback] == [errors[0].evalue]
             assert not any(o.output_type == "stream" and "correct" in o.text for o in cell.outputs)
         else:
             assert not errors, (cell.source, errors)
+    for cell in nb.cells[handed_out:]:
+        assert not [o for o in cell.get("outputs", []) if o.output_type == "error"], cell.source
+        if CHECK in tags(cell):
+            printed = "".join(o.text for o in cell.outputs if o.output_type == "stream")
+            assert printed.startswith("correct: "), printed
 
 
-@pytest.mark.parametrize("name", WITH_EXERCISES)
-def test_with_the_solutions_in_place_of_the_stubs_it_runs_and_passes_every_check(built, name):
+@pytest.mark.slow
+def test_the_sweep_report_runs_whole_from_the_student_folder(built):
     out, _ = built
-    nb = nbformat.read(out / "student" / f"{name}.ipynb", as_version=4)
-    solutions = [c for c in source(name).cells if SOLUTION in tags(c)]
-    stubs = [c for c in nb.cells if STUB in tags(c)]
-    assert len(stubs) == len(solutions) > 0
-    for stub, solution in zip(stubs, solutions):
-        defines = lambda text: re.findall(r"^def (\w+)", text, re.M)
-        assert defines(stub.source) == defines(solution.source)
-        stub.source = copy.copy(solution.source)
-    execute(nb)  # raises CellExecutionError at the first cell that fails
-    checks = [c for c in nb.cells if CHECK in tags(c)]
-    assert checks
-    for cell in checks:
-        printed = "".join(o.text for o in cell.outputs if o.output_type == "stream")
-        assert printed.startswith("correct: "), printed
+    name = "06_sweep_report"
+    if name in WITH_EXERCISES:
+        pytest.skip("runs whole from the student folder in the test above")
+    execute(nbformat.read(out / "student" / f"{name}.ipynb", as_version=4), out / "student")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -233,11 +342,14 @@ def test_with_the_solutions_in_place_of_the_stubs_it_runs_and_passes_every_check
 # ----------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_headless_chromium_typesets_the_math(built):
     chromium = handouts.find_chromium()
     if chromium is None:
-        pytest.skip("no headless Chromium on PATH: install Debian's chromium "
-                    "(apt-get install chromium; .ci/run does) or set CHROMIUM=/path/to/chrome")
+        pytest.skip(
+            "no headless Chromium on PATH: install Debian's chromium "
+            "(apt-get install chromium; .ci/run does) or set CHROMIUM=/path/to/chrome"
+        )
     out, lessons = built
     page = out / lessons["01_derivation"].instructor_html
     dom = handouts.dump_dom(chromium, page)

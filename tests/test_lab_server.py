@@ -1,7 +1,9 @@
-"""`make lab` starts JupyterLab on localhost with token authentication on.
+"""`make lab` and `make lab-student` start JupyterLab on loopback only, with token authentication.
 
-The test runs the real target (setup is already done, so make goes straight to `jupyter lab`) on a
-free loopback port with a known token, then asks the contents API with and without the token.
+Each test runs the real target (setup is already done, so make goes straight to `jupyter lab`) on
+a free loopback port with a known token, then asks the running server: what it lists, what it
+refuses without the token, and on which addresses it listens. `make lab-student` builds the
+student handouts into a temporary folder first (HANDOUTS=...), so the repository is not touched.
 """
 
 import json
@@ -15,9 +17,11 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import psutil
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow  # each test starts a server
 
 
 def free_port():
@@ -31,29 +35,44 @@ def get(url, timeout=5):
         return response.status, response.read()
 
 
-@pytest.fixture
-def lab_server(tmp_path):
-    port, token = free_port(), secrets.token_hex(16)
-    log = (tmp_path / "lab.log").open("w+")  # a file, not a pipe: a full pipe would block the server
-    process = subprocess.Popen(
-        ["make", "--no-print-directory", "lab", f"LAB_PORT={port}", "LAB_ARGS=--no-browser"],
-        cwd=ROOT, env={**os.environ, "JUPYTER_TOKEN": token},
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
+def status_of(url):
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                get(f"{base}/api/status?token={token}")
-                break
-            except (urllib.error.URLError, ConnectionError):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    pytest.fail("JupyterLab did not start:\n" + log.read())
-                time.sleep(0.5)
-        yield base, token
-    finally:
-        stop(process)
+        return get(url)[0]
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def start(target, tmp_path, *make_args, wait=180):
+    """Run `make target` with a fresh port and token; return (process, base URL, token, port)."""
+    port, token = free_port(), secrets.token_hex(16)
+    log = (tmp_path / f"{target}.log").open("w+")  # a file, not a pipe: a full pipe would block it
+    process = subprocess.Popen(
+        [
+            "make",
+            "--no-print-directory",
+            target,
+            f"LAB_PORT={port}",
+            "LAB_ARGS=--no-browser",
+            *make_args,
+        ],
+        cwd=ROOT,
+        env={**os.environ, "JUPYTER_TOKEN": token},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            get(f"{base}/api/status?token={token}")
+            return process, base, token, port
+        except (urllib.error.URLError, ConnectionError):
+            if process.poll() is not None or time.monotonic() > deadline:
+                stop(process)
+                log.seek(0)
+                pytest.fail(f"`make {target}` did not start JupyterLab:\n" + log.read())
+            time.sleep(0.5)
 
 
 def stop(process):
@@ -69,18 +88,68 @@ def stop(process):
             continue
 
 
-def test_make_lab_serves_the_notebooks_only_with_the_token(lab_server):
-    base, token = lab_server
-    status, body = get(f"{base}/api/contents?token={token}")
-    names = {item["name"] for item in json.loads(body)["content"]}
-    assert status == 200
-    assert {p.name for p in (ROOT / "notebooks").glob("*.ipynb")} <= names
-
-    with pytest.raises(urllib.error.HTTPError) as refused:
-        get(f"{base}/api/contents")
-    assert refused.value.code == 403
+def listening_addresses(port):
+    """The local addresses on which some process listens on TCP ``port``."""
+    return {
+        c.laddr.ip
+        for c in psutil.net_connections(kind="inet")
+        if c.status == psutil.CONN_LISTEN and c.laddr.port == port
+    }
 
 
-def test_make_lab_listens_on_loopback_only():
-    makefile = (ROOT / "Makefile").read_text()
-    assert "--ServerApp.ip=127.0.0.1" in makefile
+def other_addresses():
+    """This machine's addresses that are not loopback (the ones a neighbour could reach)."""
+    return [
+        a.address
+        for addresses in psutil.net_if_addrs().values()
+        for a in addresses
+        if a.family == socket.AF_INET and not a.address.startswith("127.")
+    ]
+
+
+def assert_loopback_only(port):
+    assert listening_addresses(port) == {"127.0.0.1"}
+    for address in other_addresses():
+        with socket.socket() as s, pytest.raises(OSError):
+            s.settimeout(2)
+            s.connect((address, port))
+
+
+def contents(base, token, path=""):
+    return json.loads(get(f"{base}/api/contents/{path}?token={token}")[1])
+
+
+def test_make_lab_serves_the_notebooks_on_loopback_only_with_the_token(tmp_path):
+    process, base, token, port = start("lab", tmp_path)
+    try:
+        names = {item["name"] for item in contents(base, token)["content"]}
+        assert {p.name for p in (ROOT / "notebooks").glob("*.ipynb")} <= names
+        assert status_of(f"{base}/api/contents") == 403
+        assert_loopback_only(port)
+    finally:
+        stop(process)
+
+
+def test_make_lab_student_serves_the_student_notebooks_and_no_solution(tmp_path):
+    handouts = tmp_path / "handouts"
+    process, base, token, port = start("lab-student", tmp_path, f"HANDOUTS={handouts}")
+    try:
+        lessons = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9]*.ipynb"))
+        names = {item["name"] for item in contents(base, token)["content"]}
+        assert set(lessons) <= names and "notebooks" not in names
+        first = contents(base, token, lessons[0])["content"]
+        assert not any(
+            {"solution", "instructor-only"} & set(c["metadata"].get("tags", []))
+            for c in first["cells"]
+        )
+        for route in ("api/contents", "files"):
+            assert status_of(f"{base}/{route}/notebooks/{lessons[0]}?token={token}") == 404
+            for up in ("..%2F", "..%2F..%2F"):  # and no way up out of the student folder
+                assert status_of(f"{base}/{route}/{up}notebooks%2F{lessons[0]}?token={token}") in (
+                    403,
+                    404,
+                )
+        assert status_of(f"{base}/api/contents") == 403
+        assert_loopback_only(port)
+    finally:
+        stop(process)

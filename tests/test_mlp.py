@@ -1,5 +1,6 @@
 """lab3.mlp.MultiLayerPerceptron: shapes, the lab's initialisation, forward, the effective map."""
 
+import math
 import re
 
 import numpy as np
@@ -121,6 +122,10 @@ def test_activations_relu_identity_and_mixed():
     (dict(activation=["sigmoid"]), "activation"),
     (dict(activation=None), "activation"),
     (dict(seed=1.5), "seed"),
+    (dict(seed=-1), "seed"),
+    (dict(hidden_sizes=[10**5]), "hidden_sizes"),
+    (dict(hidden_sizes=[4000] * 3), "hidden_sizes"),  # 32 million parameters
+    (dict(num_inputs=10**6), "num_inputs"),
 ])
 def test_bad_arguments_are_refused_by_name(kwargs, name):
     with pytest.raises(ValueError) as error:
@@ -200,10 +205,20 @@ def test_identity_network_is_linear_and_both_readings_agree():
                                model.effective_matrix(inputs).numpy(), atol=1e-6)
 
 
-@pytest.mark.parametrize("shape", [(3, 100), (2, 2), (100, 2)])
+@pytest.mark.parametrize("shape", [(3, 100), (2, 2), (2, 1), (100, 2)])
 def test_effective_matrix_refuses_bad_inputs(shape):
     with pytest.raises(ValueError, match=re.escape(f"inputs={tuple(shape)!r} is not allowed")):
         MultiLayerPerceptron().effective_matrix(torch.zeros(shape))
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_effective_matrix_refuses_non_finite_inputs(bad):
+    inputs = torch.zeros(2, 10)
+    inputs[1, 3] = bad
+    with pytest.raises(ValueError, match=r"^inputs=\(2, 10\) is not allowed: finite numbers"):
+        MultiLayerPerceptron().effective_matrix(inputs)
+    with pytest.raises(ValueError, match=r"^inputs=\(1, 2\) is not allowed: real numbers"):
+        MultiLayerPerceptron().effective_matrix([["a", "b"]])
 
 
 def test_copy_is_independent():

@@ -1,18 +1,19 @@
-"""lab3.train: the lab's own loops, torch.optim, hand backprop and both engines all agree."""
+"""lab3.train: torch.optim, hand backprop and both engines agree (the lab's loops elsewhere)."""
 
+import dataclasses
 import json
 import math
 import re
+import time
 
 import numpy as np
 import pytest
 import torch
 
 import lab3
-from lab3 import backprop
+from lab3 import backprop, checks
 from lab3.mlp import MultiLayerPerceptron
-from lab3.original_lab import lab_batched, lab_single_sample
-from lab3.training import ENGINES, DivergedError, History, train
+from lab3.training import ENGINES, DivergedError, History, Settings, train, validate_settings
 
 ATOL = 1e-5  # float32 training runs agree to about 1e-6; a real difference is far larger
 
@@ -41,52 +42,17 @@ def trained(engine, inputs, targets, model=None, **settings):
     return model, history
 
 
-def test_the_labs_single_sample_loop_at_the_labs_defaults():
-    """1000 samples, 10 epochs, lr 0.1, reg 0.001, hidden [3]: the lab's loop == engine "manual"."""
-    inputs, targets = lab3.create_linear_training_data()
-    model = MultiLayerPerceptron()
-    lab = lab_single_sample(inputs, targets, model, EPOCHS=10)
-    ours, history = trained("manual", inputs, targets, epochs=10, batch_size=1)
-    assert history.steps == 10_000
-    assert_same_parameters(ours.parameters(), lab)
-    # The lab's reading of the transform, as it printed it: close to the rotation.
-    lab_matrix = (lab[0] @ lab[2]).detach()
-    assert torch.linalg.norm(lab_matrix - lab3.rotation_matrix(90)) < 0.02
-    np.testing.assert_allclose(ours.product_of_weights().numpy(), lab_matrix.numpy(), atol=ATOL)
-
-
-@pytest.mark.parametrize("engine", ENGINES)
-def test_the_labs_single_sample_loop(engine):
-    inputs, targets = data(n=300)
-    model = MultiLayerPerceptron()
-    lab = lab_single_sample(inputs, targets, model, EPOCHS=2)
-    ours, _ = trained(engine, inputs, targets, epochs=2, batch_size=1)
-    assert_same_parameters(ours.parameters(), lab)
-    # The comparison can fail: the lab's reg 0.001 leaves a trace far above the tolerance.
-    no_reg, _ = trained(engine, inputs, targets, epochs=2, batch_size=1, reg=0.0)
-    assert largest_difference(no_reg.parameters(), lab) > 20 * ATOL
-
-
-@pytest.mark.parametrize("engine", ENGINES)
-def test_the_labs_batched_loop_at_the_labs_defaults(engine):
-    """1000 samples, batch 100, 100 epochs: the lab's batched loop == lab3.train."""
-    inputs, targets = lab3.create_linear_training_data()
-    model = MultiLayerPerceptron()
-    lab = lab_batched(inputs, targets, model, EPOCHS=100, BATCH_SIZE=100)
-    ours, history = trained(engine, inputs, targets, epochs=100, batch_size=100)
-    assert history.steps == 1000
-    assert_same_parameters(ours.parameters(), lab)
-    shorter, _ = trained(engine, inputs, targets, epochs=99, batch_size=100)
-    assert largest_difference(shorter.parameters(), lab) > 20 * ATOL
-
-
 # ----------------------------------------------------------------------------------------------
 # The same math written other ways: torch.nn + torch.optim, and lab3.backprop.gradients
 # ----------------------------------------------------------------------------------------------
 
 
 def torch_nn_sgd(model, inputs, targets, epochs, batch_size, learning_rate, reg):
-    """nn.Linear layers, nn.MSELoss and optim.SGD with weight decay 2 * reg on the weights only."""
+    """nn.Linear layers and nn.MSELoss, with SGD's update and weight decay 2 * reg on the weights.
+
+    The update is torch.optim.SGD's without momentum, ``p -= lr * (p.grad + weight_decay * p)``,
+    written out: the optimizer's first step imports torch._dynamo, about 4 s of a test run.
+    """
     layers = []
     for i, (w, b) in enumerate(zip(model.weights, model.biases)):
         linear = torch.nn.Linear(*w.shape)
@@ -98,24 +64,24 @@ def torch_nn_sgd(model, inputs, targets, epochs, batch_size, learning_rate, reg)
             layers.append(torch.nn.ReLU())
     net = torch.nn.Sequential(*layers)
     linears = [layer for layer in layers if isinstance(layer, torch.nn.Linear)]
-    optimizer = torch.optim.SGD([
-        # d/dW of reg * ||W||^2 is 2 * reg * W: weight_decay adds wd * W to the gradient.
-        {"params": [layer.weight for layer in linears], "weight_decay": 2 * reg},
-        {"params": [layer.bias for layer in linears], "weight_decay": 0.0},
-    ], lr=learning_rate)
+    # d/dW of reg * ||W||^2 is 2 * reg * W: weight decay adds wd * W to the gradient.
+    decays = [(p, 2 * reg if p is layer.weight else 0.0)
+              for layer in linears for p in (layer.weight, layer.bias)]
     loss_function = torch.nn.MSELoss()  # mean over every element, as the lab's mse
     for _ in range(epochs):
         for s in range(0, inputs.shape[1], batch_size):
-            optimizer.zero_grad()
+            net.zero_grad()
             loss = loss_function(net(inputs[:, s:s + batch_size].T), targets[:, s:s + batch_size].T)
             loss.backward()
-            optimizer.step()
+            with torch.no_grad():
+                for p, decay in decays:
+                    p -= learning_rate * (p.grad + decay * p)
     return [t for layer in linears for t in (layer.weight.T, layer.bias[None, :])]
 
 
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("hidden_sizes", [[3], [4, 3]])
-def test_against_torch_nn_and_optim_sgd(engine, hidden_sizes):
+def test_against_torch_nn_layers_and_sgd(engine, hidden_sizes):
     inputs, targets = data(n=100)
     model = MultiLayerPerceptron(hidden_sizes=hidden_sizes, seed=1)
     settings = dict(epochs=3, batch_size=8, learning_rate=0.2, reg=0.01)  # last batch: 4
@@ -130,22 +96,28 @@ def backprop_sgd(model, inputs, targets, epochs, batch_size, learning_rate, reg,
     weights = [backprop.as_float64(w).copy() for w in model.weights]
     biases = [backprop.as_float64(b).copy() for b in model.biases]
     x_all, y_all = backprop.as_float64(inputs).T, backprop.as_float64(targets).T
+    activation = list(model.activations)  # one name per hidden layer, as the model has them
     losses = []
     for epoch in range(epochs):
         x, y = (x_all, y_all) if orders is None else (x_all[orders[epoch]], y_all[orders[epoch]])
         for s in range(0, len(x), batch_size):
             xb, yb = x[s:s + batch_size], y[s:s + batch_size]
-            losses.append(backprop.objective(weights, biases, xb, yb, reg=0.0))
-            dW, db = backprop.gradients(weights, biases, xb, yb, reg=reg)
+            losses.append(backprop.objective(weights, biases, xb, yb, activation=activation))
+            dW, db = backprop.gradients(weights, biases, xb, yb, reg=reg, activation=activation)
             weights = [w - learning_rate * g for w, g in zip(weights, dW)]
             biases = [b - learning_rate * g for b, g in zip(biases, db)]
     return weights, biases, losses
 
 
-@pytest.mark.parametrize("hidden_sizes, batch_size", [([3], 1), ([4, 3], 4), ([], 3), ([5], 10)])
-def test_manual_engine_is_backprop_gradients_plus_sgd(hidden_sizes, batch_size):
+@pytest.mark.parametrize("hidden_sizes, activation, batch_size", [
+    ([3], "relu", 1), ([4, 3], "relu", 4), ([], "relu", 3), ([5], "relu", 10),
+    ([3], "identity", 1), ([4, 3], "identity", 4), ([4, 3], ["relu", "identity"], 3),
+    ([3, 4], ["identity", "relu"], 10),
+])
+def test_manual_engine_is_backprop_gradients_plus_sgd(hidden_sizes, activation, batch_size):
+    """The fast engine computes lab3.gradients' formulas, for both hidden activations."""
     inputs, targets = data(n=10)  # batch 4 and 3 leave a short last batch
-    model = MultiLayerPerceptron(hidden_sizes=hidden_sizes, seed=2)
+    model = MultiLayerPerceptron(hidden_sizes=hidden_sizes, activation=activation, seed=2)
     with torch.no_grad():
         model.biases[0].fill_(-0.02)  # some hidden units start off: the ReLU mask matters
     settings = dict(epochs=4, batch_size=batch_size, learning_rate=0.3, reg=0.05)
@@ -235,18 +207,6 @@ def test_seeded_shuffle_is_reproducible_and_changes_the_order(engine):
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_the_labs_batched_setting_recovers_the_rotation(engine):
-    inputs, targets = lab3.create_linear_training_data()  # 1000 samples
-    model = MultiLayerPerceptron()  # hidden [3], seed 0
-    rotation = lab3.rotation_matrix(90)
-    assert torch.linalg.norm(model.effective_matrix(inputs) - rotation) > 1.0  # not by chance
-    history = train(model, inputs, targets, epochs=100, batch_size=100, learning_rate=0.1,
-                    reg=0.001, engine=engine)
-    assert torch.linalg.norm(model.effective_matrix(inputs) - rotation) < 0.05
-    assert history.epoch_loss[-1] < 0.01 < history.epoch_loss[0]
-
-
-@pytest.mark.parametrize("engine", ENGINES)
 def test_history_records_the_run(engine):
     inputs, targets = data(n=23)
     model = MultiLayerPerceptron(seed=7)
@@ -313,7 +273,8 @@ BAD_SETTINGS = [
     ("epochs", 0), ("epochs", -3), ("epochs", 2.5), ("epochs", "10"), ("epochs", None),
     ("reg", -0.001), ("reg", math.inf), ("reg", math.nan), ("reg", "0.001"),
     ("engine", "numpy"), ("engine", None), ("engine", "Autograd"),
-    ("shuffle", "yes"), ("seed", 1.5),
+    ("shuffle", "yes"), ("seed", 1.5), ("seed", -1), ("seed", 2**32),
+    ("epochs", 10**9),
 ]
 
 
@@ -344,7 +305,51 @@ def test_messages_say_what_is_allowed():
     assert message_of(model, inputs, targets, epochs=1, engine="numpy") == (
         "engine='numpy' is not allowed: one of ('autograd', 'manual')")
     assert message_of(model, inputs, targets, epochs=2.5) == (
-        "epochs=2.5 is not allowed: an integer >= 1")
+        "epochs=2.5 is not allowed: an integer from 1 to 1,000,000 "
+        "(raise lab3.checks.MAX_EPOCHS for more)")
+
+
+@pytest.mark.parametrize("settings, named", [
+    (dict(epochs=10**9), "epochs=1000000000 is not allowed: an integer from 1 to 1,000,000"),
+    (dict(epochs=200_000), "epochs=200000 is not allowed: at most 100,000,000 SGD steps in all, "
+                           "but epochs * ceil(n_samples / batch_size) = 200000 * 1000 = "
+                           "200,000,000"),
+    (dict(epochs=10**6, batch_size=10), None),  # 10**8 steps: exactly the limit
+])
+def test_size_limits_refuse_a_typo_at_once(settings, named):
+    """A run of days is refused in well under a second, before anything is allocated or run."""
+    start = time.perf_counter()
+    try:
+        values = validate_settings(1000, **{**dict(batch_size=1, learning_rate=0.1, reg=0.0,
+                                                   engine="manual"), **settings})
+    except ValueError as error:
+        assert named is not None and str(error).startswith(named), str(error)
+    else:
+        assert named is None and values.total_steps == 10**8
+    assert time.perf_counter() - start < 0.5
+
+
+def test_a_raised_limit_counts(monkeypatch):
+    monkeypatch.setattr(checks, "MAX_EPOCHS", 5)
+    with pytest.raises(ValueError, match=r"^epochs=6 is not allowed: an integer from 1 to 5 "):
+        validate_settings(10, 6, 1, 0.1, 0.0, "manual")
+    monkeypatch.setattr(checks, "MAX_STEPS", 10)
+    with pytest.raises(ValueError, match="at most 10 SGD steps"):
+        validate_settings(10, 2, 1, 0.1, 0.0, "manual")
+    assert validate_settings(10, 2, 2, 0.1, 0.0, "manual").total_steps == 10
+
+
+def test_settings_are_checked_once_frozen_and_kept_by_the_history():
+    inputs, targets = data(n=20)
+    history = train(MultiLayerPerceptron(), inputs, targets, epochs=2, batch_size=3,
+                    learning_rate=0.2, reg=0.0, engine="manual", seed=4)
+    assert history.settings == Settings(n_samples=20, epochs=2, batch_size=3, learning_rate=0.2,
+                                        reg=0.0, engine="manual", shuffle=False, seed=4)
+    assert history.settings.steps_per_epoch == 7 and history.settings.total_steps == 14
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        history.settings.epochs = 3
+    with pytest.raises(AttributeError):
+        history.epochs = 3  # the shortcuts are read-only
 
 
 def test_data_shapes_are_checked_against_each_other_and_the_model():

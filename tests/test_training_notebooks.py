@@ -14,9 +14,13 @@ BATCHED = ROOT / "notebooks" / "04_batched_sgd.ipynb"
 
 
 def execute(tmp_path, **parameters):
+    """Run the batched lesson with ``parameters`` in a lab3 kernel, without its demos.
+
+    nbval runs every lesson whole with its defaults; here only the run and its results matter.
+    """
     return papermill.execute_notebook(
-        str(BATCHED), str(tmp_path / "out.ipynb"), parameters=parameters, kernel_name="lab3",
-        cwd=str(ROOT / "notebooks"), progress_bar=False)
+        str(BATCHED), str(tmp_path / "out.ipynb"), parameters={"demos": False, **parameters},
+        kernel_name="lab3", cwd=str(ROOT / "notebooks"), progress_bar=False)
 
 
 @pytest.mark.parametrize("name", TRAINING)
@@ -27,6 +31,7 @@ def test_every_knob_is_a_commented_parameter(name):
         assert info["help"], f"{name}: parameter {knob} has no trailing # comment"
 
 
+@pytest.mark.slow  # each papermill test starts a kernel
 def test_batched_run_writes_its_results(tmp_path):
     results = tmp_path / "r.json"
     execute(tmp_path, learning_rate=0.1, epochs=100, batch_size=100, results_path=str(results))
@@ -38,15 +43,18 @@ def test_batched_run_writes_its_results(tmp_path):
         assert key in values
 
 
+@pytest.mark.slow
 def test_a_bad_parameter_stops_at_the_check_with_its_message(tmp_path):
     with pytest.raises(papermill.PapermillExecutionError) as error:
         execute(tmp_path, batch_size=0, results_path=str(tmp_path / "r.json"))
     assert error.value.ename == "ValueError"
-    assert "batch_size=0 is not allowed: an integer from 1 to the number of samples (1000)" in error.value.evalue
+    assert ("batch_size=0 is not allowed: an integer from 1 to the number of samples (1000)"
+            in error.value.evalue)
     assert error.value.source.startswith("params = experiment.check_parameters(")  # the check cell
     assert not (tmp_path / "r.json").exists()
 
 
+@pytest.mark.slow
 def test_a_diverging_run_says_so(tmp_path):
     with pytest.raises(papermill.PapermillExecutionError) as error:
         execute(tmp_path, learning_rate=10, results_path=str(tmp_path / "r.json"))

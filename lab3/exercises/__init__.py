@@ -5,7 +5,7 @@
 ``from lab3 import exercises``.
 """
 
-from lab3.exercises.core import NOT_DONE, check_function
+from lab3.exercises.core import NOT_DONE, CheckFailed, check_function, reset_hints
 from lab3.exercises.lesson01 import *  # noqa: F403
 from lab3.exercises.lesson02 import *  # noqa: F403
 from lab3.exercises.lesson03 import *  # noqa: F403
@@ -13,5 +13,6 @@ from lab3.exercises.lesson04 import *  # noqa: F403
 from lab3.exercises.lesson05 import *  # noqa: F403
 from lab3.exercises.lesson06 import *  # noqa: F403
 
-__all__ = ["NOT_DONE", "check_function"] + [
-    name for name in dir() if name.startswith(("check_", "reference_"))]
+__all__ = ["NOT_DONE", "CheckFailed", "check_function", "reset_hints"] + sorted(
+    name for name in dir() if name.startswith(("check_", "reference_")) and name != "check_function"
+)

@@ -1,0 +1,224 @@
+"""The report's tables and figures, from ``load_records`` dicts (one per run).
+
+Every function copes with what a real sweep produces: runs that did not finish (drawn grey and
+labelled with their status), records with missing values, a grid over any parameters (the ones
+not on a heatmap's axes become facets, one panel per combination, so no two runs share a cell),
+and no ok run at all (nothing to draw: the functions say so instead of drawing empty axes).
+matplotlib is imported inside the functions: importing ``lab3.sweep`` stays light.
+"""
+
+import itertools
+import math
+
+OK = "ok"
+PREFERRED_AXES = ("batch_size", "learning_rate")
+MAX_ANNOTATED_CELLS = 60  # more cells per panel than this: colours only, no numbers in them
+
+
+def number(value):
+    """``value`` as a finite float, or None (missing, None, NaN, infinite, not a number)."""
+    if isinstance(value, bool):
+        return None
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def ok_runs(records, value=None):
+    """The ok records (with a finite ``value``, when given)."""
+    return [r for r in records if r.get("status") == OK
+            and (value is None or number(r.get(value)) is not None)]
+
+
+def varying(records):
+    """The parameters the sweep set that take more than one value, in the sweep's order."""
+    names = []
+    for record in records:
+        for name in record.get("swept") or []:
+            if name not in names:
+                names.append(name)
+    return [n for n in names if len({_key(r.get(n)) for r in records}) > 1]
+
+
+def describe(record, names):
+    """``"batch_size=10, learning_rate=0.1"``: the record's values of ``names``."""
+    return ", ".join(f"{n}={_text(record.get(n))}" for n in names) or "the only run"
+
+
+def status_line(records):
+    """``"24 runs: 22 ok (20 learned the map), 2 diverged"``."""
+    counts = {}
+    for r in records:
+        counts[r.get("status")] = counts.get(r.get("status"), 0) + 1
+    parts = []
+    for status, count in counts.items():
+        part = f"{count} {status}"
+        if status == OK:
+            learned = sum(r.get("learned") is True for r in records)
+            part += f" ({learned} learned the map)"
+        parts.append(part)
+    return f"{len(records)} runs: " + ", ".join(parts) if records else "no runs recorded"
+
+
+def table(records, names, sort_by="matrix_error"):
+    """Text table of the ok runs (sorted by ``sort_by``) then one line per other run."""
+    columns = [*names, "steps", "final mse", "matrix error", "learned"]
+    width = max([len(c) for c in columns] + [9]) + 2
+    lines = ["".join(f"{c:>{width}}" for c in columns)]
+    done = sorted(ok_runs(records), key=lambda r: number(r.get(sort_by)) or math.inf)
+    for r in done:
+        cells = [_text(r.get(n)) for n in names] + [
+            _text(r.get("steps")), _fmt(r.get("final_loss"), ".3g"),
+            _fmt(r.get("matrix_error"), ".4f"), _text(r.get("learned"))]
+        lines.append("".join(f"{c:>{width}}" for c in cells))
+    for r in records:
+        if r.get("status") != OK:
+            lines.append(f"{describe(r, names)}: {r.get('status')}: {r.get('error') or ''}")
+    return "\n".join(lines)
+
+
+def plot_loss_curves(records, ax=None):
+    """Training mse per epoch of every ok run with a loss curve, labelled by every varying
+    parameter; colour follows the first of them, line style the second. None if none has one."""
+    import matplotlib.pyplot as plt
+
+    runs = [r for r in ok_runs(records) if r.get("epoch_loss")]
+    if not runs:
+        return None
+    names = varying(records)
+    if ax is None:
+        # the legend goes under the axes, in columns: it never covers a curve or squeezes them
+        _, ax = plt.subplots(figsize=(10, 4.5 + 0.16 * math.ceil(len(runs) / 3)),
+                             layout="constrained")
+    colour_of = _index(runs, names[0]) if names else {}
+    style_of = _index(runs, names[1]) if len(names) > 1 else {}
+    styles = ["-", "--", ":", "-."]
+    for r in runs:
+        losses = [number(v) for v in r["epoch_loss"]]
+        ax.plot(range(1, len(losses) + 1), [math.nan if v is None else v for v in losses],
+                color=f"C{colour_of.get(_key(r.get(names[0])), 0) % 10}" if names else "C0",
+                ls=styles[style_of.get(_key(r.get(names[1])), 0) % 4] if len(names) > 1 else "-",
+                lw=1.2, label=describe(r, names))
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("training mse (log scale)")
+    ax.set_title(f"loss curves of the {len(runs)} ok runs")
+    ax.legend(fontsize=7, ncol=min(3, len(runs)), loc="upper center",
+              bbox_to_anchor=(0.5, -0.14), borderaxespad=0, frameon=False)
+    return ax.figure
+
+
+def plot_heatmaps(records, value, x=None, y=None, log=True):
+    """Heatmaps of ``value`` over ``x`` by ``y``, one panel per combination of the other
+    varying parameters; a shared, labelled colour bar. None when no ok run has a ``value``.
+
+    ``x`` and ``y`` default to batch_size and learning_rate when they vary, else the first
+    varying parameters. A run that is not ok (or misses ``value``) is a grey cell named by its
+    status; a combination no run has is left blank and says "no run".
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib import patheffects
+    from matplotlib.colors import LogNorm, Normalize
+
+    values = [number(r.get(value)) for r in ok_runs(records, value)]
+    if not values:
+        return None
+    names = varying(records)
+    x, y = _axes(names, x, y)
+    facets = [n for n in names if n not in (x, y)]
+    xs, ys = _levels(records, x), _levels(records, y)
+    panels = list(itertools.product(*[_levels(records, n) for n in facets])) or [()]
+    use_log = log and min(values) > 0
+    norm = LogNorm(min(values), max(values)) if use_log else Normalize(min(values), max(values))
+    cols = min(len(panels), 3)
+    rows = math.ceil(len(panels) / cols)
+    cell = 0.55 if len(xs) * len(ys) > MAX_ANNOTATED_CELLS else 0.9
+    fig, axes = plt.subplots(rows, cols, squeeze=False, layout="constrained",
+                             figsize=(max(3.6, 1.3 + cell * len(xs)) * cols + 1.2,
+                                      max(2.8, 1.2 + 0.6 * len(ys)) * rows))
+    image = None
+    for ax, panel in zip(axes.flat, panels):
+        grid = [[math.nan] * len(xs) for _ in ys]
+        labels = {}
+        for r in records:
+            if any(_key(r.get(n)) != _key(v) for n, v in zip(facets, panel)):
+                continue
+            i, j = ys.index(_key(r.get(y))), xs.index(_key(r.get(x)))
+            v = number(r.get(value)) if r.get("status") == OK else None
+            if v is not None:
+                grid[i][j] = v
+                labels[i, j] = f"{v:.2g}"
+            else:
+                labels[i, j] = r.get("status") if r.get("status") != OK else "missing"
+        ax.set_facecolor("lightgray")
+        image = ax.imshow(grid, origin="lower", cmap="viridis_r", norm=norm, aspect="auto")
+        if len(xs) * len(ys) <= MAX_ANNOTATED_CELLS:
+            for (i, j), text in labels.items():
+                ax.text(j, i, text, ha="center", va="center", fontsize=7,
+                        path_effects=[patheffects.withStroke(linewidth=2, foreground="white")])
+        ax.set_xticks(range(len(xs)), [_text(v) for v in xs],
+                      rotation=45 if len(xs) > 5 else 0, fontsize=8)
+        ax.set_yticks(range(len(ys)), [_text(v) for v in ys], fontsize=8)
+        ax.set_xlabel(x or "(one value)")
+        ax.set_ylabel(y or "(one value)")
+        ax.set_title(", ".join(f"{n}={_text(v)}" for n, v in zip(facets, panel)) or value,
+                     fontsize=9)
+    for ax in axes.flat[len(panels):]:
+        ax.remove()  # no empty panels
+    bar = fig.colorbar(image, ax=axes[0, -1] if rows == 1 and cols == 1 else axes.ravel().tolist(),
+                       shrink=0.9)
+    bar.set_label(f"{value}{' (log scale)' if use_log else ''}; grey: no value")
+    fig.suptitle(f"{value} over {x or '-'} x {y or '-'}"
+                 + (f", one panel per {' x '.join(facets)}" if facets else ""), fontsize=10)
+    return fig
+
+
+def _axes(names, x, y):
+    if x is None:
+        x = next((n for n in PREFERRED_AXES[:1] if n in names), None)
+    if y is None:
+        y = next((n for n in PREFERRED_AXES[1:] if n in names and n != x), None)
+    rest = [n for n in names if n not in (x, y)]
+    if x is None and rest:
+        x = rest.pop(0)
+    if y is None and rest:
+        y = rest.pop(0)
+    return x, y
+
+
+def _levels(records, name):
+    """The distinct values of ``name``, sorted (numbers by value, then the rest as text)."""
+    if name is None:
+        return [None]
+    found = {}
+    for r in records:
+        found.setdefault(_key(r.get(name)), r.get(name))
+    return sorted(found, key=lambda k: (number(found[k]) is None, number(found[k]) or 0, str(k)))
+
+
+def _key(value):
+    """A hashable, comparable stand-in for a parameter value (lists become tuples)."""
+    if isinstance(value, list):
+        return tuple(_key(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _key(v)) for k, v in value.items()))
+    return value
+
+
+def _index(records, name):
+    return {k: i for i, k in enumerate(_levels(records, name))}
+
+
+def _text(value):
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_text(v) for v in value) + "]"
+    if value is None:
+        return "-"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _fmt(value, spec):
+    value = number(value)
+    return "-" if value is None else format(value, spec)

@@ -1,0 +1,235 @@
+"""Lesson 07's explorer without a browser: settings -> run -> status -> picture, and the widgets.
+
+Runs are small (200 samples) unless a test needs the lab's own numbers.
+"""
+
+import importlib.util
+import io
+from pathlib import Path
+
+import numpy as np
+import PIL.Image
+import pytest
+from matplotlib.figure import Figure as MplFigure
+
+import lab3
+from lab3 import explore, explore_landscape
+from lab3.explore_figure import Figure
+from lab3.explore_panels import on_off_segment
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL = explore.Settings(n_samples=200, epochs=3)
+
+
+@pytest.fixture(scope="module")
+def app():
+    return explore.Explorer(SMALL)
+
+
+def pixels(png):
+    return np.asarray(PIL.Image.open(io.BytesIO(png)).convert("RGB"), dtype=float)
+
+
+# --- settings and the refusal of bad values ---------------------------------------------------
+
+
+def train_message(**settings):
+    """The message ``lab3.train`` gives for these settings (on the lab's 1000 samples)."""
+    inputs, targets = lab3.create_linear_training_data(1000, seed=0)
+    with pytest.raises(ValueError) as refused:
+        lab3.train(lab3.MultiLayerPerceptron(seed=0), inputs, targets,
+                   **{"epochs": 10, "engine": "manual", **settings})
+    return str(refused.value)
+
+
+@pytest.mark.parametrize("typed, settings", [
+    ("batch_size=0", {"batch_size": 0}),
+    ("batch_size=1001", {"batch_size": 1001}),
+    ("learning_rate=-1", {"learning_rate": -1}),
+    ("learning_rate=abc", {"learning_rate": "abc"}),
+    ("epochs=2.5", {"epochs": 2.5}),
+    ("reg=-0.1", {"reg": -0.1}),
+])
+def test_typed_values_are_refused_with_lab3_trains_own_message(typed, settings):
+    with pytest.raises(ValueError) as refused:
+        explore.parse_typed(typed, explore.Settings())
+    assert str(refused.value) == train_message(**settings)
+
+
+@pytest.mark.parametrize("typed, words", [
+    ("hidden_sizes=[3, 0]", "hidden_sizes=[3, 0] is not allowed"),
+    ("colour=3", "parameter='colour' is not allowed"),
+    ("learning_rate=", "typed='learning_rate=' is not allowed"),
+    ("0.1", "typed='0.1' is not allowed"),
+    ("transform='twist'", "transform='twist' is not allowed"),
+    ("transform='stretch', amount=0", "amount=0 is not allowed"),
+])
+def test_other_bad_input_names_the_parameter(typed, words):
+    with pytest.raises(ValueError, match=words.replace("[", r"\[").replace("]", r"\]")):
+        explore.parse_typed(typed, explore.Settings())
+
+
+def test_typed_values_change_only_what_was_typed():
+    s = explore.parse_typed("learning_rate=0.05, hidden_sizes=[8, 4], shuffle=True", SMALL)
+    assert s == SMALL.replace(learning_rate=0.05, hidden_sizes=(8, 4), shuffle=True)
+
+
+def test_target_matrices_act_on_row_vectors():
+    stretch = explore.target_matrix(explore.Settings(transform="stretch", amount=2.0, angle=0.0))
+    assert np.allclose(stretch.numpy(), [[2, 0], [0, 1]])
+    turned = explore.target_matrix(explore.Settings(transform="reflection", angle=90.0))
+    assert np.allclose(np.array([1.0, 0.0]) @ turned.numpy(), [0, 1], atol=1e-6)
+
+
+# --- a run and its status ---------------------------------------------------------------------
+
+
+def test_the_default_is_lesson_03s_run_number_for_number():
+    outcome = explore.run(explore.Settings())
+    model = lab3.MultiLayerPerceptron(seed=0)
+    inputs, targets = lab3.create_linear_training_data(1000, seed=0)
+    history = lab3.train(model, inputs, targets, epochs=10, engine="manual")
+    assert outcome.history.epoch_loss == history.epoch_loss
+    assert outcome.status == "learned" and outcome.dead_count == 0
+
+
+@pytest.mark.parametrize("changes, status, words", [
+    ({"learning_rate": 10.0}, "diverged", "learning_rate=10 is too large"),
+    ({"learning_rate": 1.0, "n_samples": 1000}, "stuck", "all 3 units of hidden layer 1 are dead"),
+    ({"learning_rate": 0.01, "batch_size": 100}, "stuck", "barely moved"),
+    ({"learning_rate": 0.5, "batch_size": 20, "epochs": 5}, "still learning", "more epochs"),
+    ({"learning_rate": 0.1, "epochs": 10}, "learned", "matrix error"),
+])
+def test_each_status_comes_with_its_reason(changes, status, words):
+    outcome = explore.run(SMALL.replace(**changes))
+    assert (outcome.status, words in outcome.reason) == (status, True), explore.summary(outcome)
+
+
+def test_a_divergence_is_an_outcome_with_the_losses_up_to_the_stop():
+    outcome = explore.run(SMALL.replace(learning_rate=10.0))
+    epoch, step, loss = outcome.diverged
+    assert loss > 1e12 and outcome.history.steps == step - 1
+    assert outcome.learned_matrix is None and outcome.matrix_error is None
+
+
+def test_dead_units_are_those_off_on_every_sample():
+    outcome = explore.run(SMALL.replace(learning_rate=1.0, n_samples=1000))
+    z = explore.pre_activations(outcome.model, outcome.inputs.T.double().numpy())[0]
+    assert outcome.dead_after[0].tolist() == (z <= 0).all(axis=0).tolist() == [True] * 3
+
+
+def test_a_long_run_trains_in_chunks_reports_progress_and_can_be_dropped(monkeypatch):
+    monkeypatch.setattr(explore, "CHUNK_STEPS", 400)  # 200 samples: 2 epochs per chunk
+    seen = []
+    whole = explore.run(SMALL.replace(epochs=5), progress=lambda done, total: seen.append(done))
+    assert seen == [2, 4, 5] and len(whole.history.epoch_loss) == 5 and whole.history.steps == 1000
+    assert explore.run(SMALL.replace(epochs=5), stop=lambda: True) is None
+
+
+# --- the picture ------------------------------------------------------------------------------
+
+
+def test_the_state_to_figure_function_draws_every_panel_labelled():
+    fig = explore.draw(SMALL)
+    assert isinstance(fig, MplFigure)
+    texts = [t.get_text() for t in fig.texts]
+    assert texts[0].startswith("LEARNED") or texts[0].startswith("STILL LEARNING")
+    panels = [ax for ax in fig.axes if ax.get_title()]
+    assert len(panels) == 5
+    for ax in panels:
+        assert ax.get_xlabel() or ax.get_xticklabels(), ax.get_title()
+    assert any("matrix error" in ax.get_title() for ax in panels)
+    assert any("3 hidden units dead" in ax.get_title() for ax in panels)
+
+
+def test_a_redraw_by_blitting_looks_like_a_full_draw():
+    first, second = explore.run(SMALL), explore.run(SMALL.replace(learning_rate=0.2))
+    reused = Figure()
+    reused.update(first)
+    before = reused.png()
+    reused.update(second)
+    blitted = reused.png()
+    fresh = Figure()
+    fresh.update(second)
+    drawn = fresh.png()
+    assert np.abs(pixels(blitted) - pixels(before)).mean() > 0.5  # the picture changed
+    assert np.abs(pixels(blitted) - pixels(drawn)).mean() < 0.5  # and is what a full draw shows
+
+
+def test_on_off_lines_are_clipped_to_the_input_square():
+    start, end = on_off_segment(np.array([1.0, 1.0]), 0.0)  # x0 + x1 = 0: the diagonal
+    assert sorted([tuple(start), tuple(end)]) == [(-1.0, 1.0), (1.0, -1.0)]
+    assert on_off_segment(np.array([1.0, 0.0]), 5.0) is None  # x0 = -5 misses the square
+
+
+def test_small_multiples_run_each_setting():
+    fig, outcomes = explore.small_multiples(learning_rates=(0.1, 10.0), batch_sizes=(10,),
+                                            base=SMALL)
+    assert [o.status for o in outcomes.values()][1] == "diverged"
+    assert len(fig.axes) == 2 * 4  # loss, square, landscape and its colour bar per row
+
+
+# --- the landscape ----------------------------------------------------------------------------
+
+
+def test_the_landscape_gradient_is_the_objectives():
+    piece = explore_landscape._slice(explore_landscape.problem_key(SMALL))
+    net, rng = piece.net, np.random.default_rng(0)
+    theta = piece.ref + 0.3 * rng.standard_normal(piece.ref.size)
+    rows = np.arange(net.x.shape[0])
+    grad = net.gradient(theta, rows)
+    for i in rng.choice(theta.size, 5, replace=False):
+        step = np.zeros_like(theta)
+        step[i] = 1e-6
+        numeric = (net.objective((theta + step)[None]) - net.objective((theta - step)[None])) / 2e-6
+        assert grad[i] == pytest.approx(numeric[0], rel=1e-4, abs=1e-8)
+
+
+def test_paths_start_at_the_initial_network_and_too_large_one_leaves():
+    land = explore_landscape.landscape(explore.Settings())
+    paths = explore_landscape.trajectories(explore.Settings())
+    assert list(paths) == list(explore_landscape.PATHS)
+    for path in paths.values():
+        assert np.allclose(path[0], land.start)
+    too_large = paths[explore_landscape.PATHS[2]]
+    assert np.abs(too_large[-1]).max() > land.u[-1] - land.u[0]  # far outside the picture
+
+
+# --- the widgets ------------------------------------------------------------------------------
+
+
+def test_a_slider_retrains_and_changes_the_picture(app):
+    before = app.image.value
+    app.controls["learning_rate"].value = 10 ** -0.5
+    assert app.wait()
+    assert app.outcome.settings.learning_rate == pytest.approx(10 ** -0.5)
+    assert app.image.value != before and app.status.value.count("retrained") == 1
+
+
+def test_typed_bad_input_shows_the_message_and_keeps_the_picture(app):
+    app.wait()
+    picture, settings = app.image.value, app.settings
+    app.typed.value = "batch_size=0"
+    assert app.wait() and app.image.value == picture and app.settings == settings
+    assert train_message(batch_size=0).replace("1000", "200") in app.status.value
+    app.typed.value = "batch_size=7, hidden_sizes=[4, 4]"
+    assert app.wait() and app.outcome.settings.batch_size == 7
+    assert app.controls["batch_size"].value == 7 and app.controls["depth"].value == 2
+
+
+def test_only_the_newest_setting_is_drawn(app):
+    app.controls["epochs"].value = 200
+    app.controls["epochs"].value = 2
+    assert app.wait() and app.outcome.settings.epochs == 2
+
+
+def test_the_benchmarks_core_times_each_position():
+    spec = importlib.util.spec_from_file_location("bench_explore",
+                                                  ROOT / "benchmarks" / "bench_explore.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    first, times = bench.measure([{"learning_rate": 0.2}, {"batch_size": 5}],
+                                 base=explore.Settings(n_samples=100, epochs=1))
+    assert first > 0 and [changes for changes, _ in times] == [{"learning_rate": 0.2},
+                                                               {"batch_size": 5}]
+    assert all(0 < seconds < 30 for _, seconds in times)

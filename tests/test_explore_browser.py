@@ -1,0 +1,161 @@
+"""Lesson 07 in a real browser: JupyterLab started by `make lab`, the notebook run, a slider moved.
+
+The server is the Makefile's `lab` target (same flags) on a free loopback port with a known token,
+its settings and workspaces in a temporary folder (autosave off: the browser never writes the
+notebook back). Chromium is Debian's (`chromium` on PATH), driven by playwright through
+`executable_path`, headless, with a fresh profile and nothing that reaches the network. The test
+runs every cell, checks that none shows an error, drags the learning-rate slider, and fails
+unless the explorer's picture changes. Screenshots are kept in test-artifacts/explore/.
+"""
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts" / "explore"
+NOTEBOOK = "07_explore.ipynb"
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+SETTINGS = {  # JupyterLab user settings for the test's server only
+    "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false"},
+}
+
+
+def find_chromium():
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if shutil.which(name):
+            return shutil.which(name)
+    return None
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def lab(tmp_path):
+    """``(base_url, token)`` of a running `make lab`; stopped afterwards, also on failure."""
+    settings = tmp_path / "settings"
+    for name, values in SETTINGS.items():
+        path = settings / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
+    port, token = free_port(), secrets.token_hex(16)
+    args = (f"--no-browser --LabApp.user_settings_dir={settings} "
+            f"--LabApp.workspaces_dir={tmp_path / 'workspaces'}")
+    log = (tmp_path / "lab.log").open("w+")  # a file, not a pipe: a full pipe would block it
+    process = subprocess.Popen(
+        ["make", "--no-print-directory", "lab", f"LAB_PORT={port}", f"LAB_ARGS={args}"],
+        cwd=ROOT, env={**os.environ, "JUPYTER_TOKEN": token}, stdout=log,
+        stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=5).close()
+                break
+            except (urllib.error.URLError, ConnectionError):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    log.seek(0)
+                    pytest.fail("JupyterLab did not start:\n" + log.read())
+                time.sleep(0.3)
+        yield base, token
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGKILL):  # make and jupyter share the process group
+            try:
+                os.killpg(process.pid, sig)
+                process.wait(timeout=15)
+                break
+            except ProcessLookupError:
+                break
+            except subprocess.TimeoutExpired:
+                continue
+
+
+@pytest.fixture
+def page(tmp_path):
+    chromium = find_chromium()
+    if chromium is None:
+        pytest.skip("no Chromium on PATH: install Debian's chromium (apt-get install chromium; "
+                    ".ci/run does) to run lesson 07 in a real browser")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "profile"), executable_path=chromium, headless=True,
+            args=CHROMIUM_FLAGS, viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        try:
+            yield page
+        finally:
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=ARTIFACTS / "last-state.png")  # what the page showed at the end
+            context.close()
+
+
+def wait_until(condition, timeout, what):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.25)
+
+
+def test_lesson_07_runs_in_jupyterlab_and_the_slider_changes_the_picture(lab, page):
+    base, token = lab
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.goto(f"{base}/lab/tree/{NOTEBOOK}?token={token}")
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=40_000)
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=40_000)
+
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+    picture = page.locator(".jp-OutputArea-output img.widget-image").first
+    picture.wait_for(state="visible", timeout=40_000)
+    cells = page.locator(".jp-CodeCell .jp-InputPrompt")
+    wait_until(lambda: cells.count() > 0 and all(
+        text.strip() not in ("[ ]:", "[*]:", "") for text in cells.all_inner_texts()),
+        60, "every cell to finish")
+    page.screenshot(path=ARTIFACTS / "after-run-all.png", full_page=False)
+
+    errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+    assert errors.count() == 0, "a cell shows an error:\n" + "\n".join(errors.all_inner_texts())
+    status = page.locator(".widget-html", has_text="retrained").first
+    assert "LEARNED" in status.inner_text()
+
+    picture.scroll_into_view_if_needed()
+    before = picture.screenshot(path=ARTIFACTS / "picture-before.png")
+    slider = page.locator(".widget-slider", has=page.locator(".widget-label",
+                                                             has_text="learning rate")).first
+    handle = slider.locator(".noUi-handle").first
+    box = handle.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2 + 40, box["y"] + box["height"] / 2, steps=8)
+    page.mouse.up()
+    readout = slider.locator(".widget-readout").first
+    assert readout.inner_text() != "0.1", "the slider did not move"
+
+    wait_until(lambda: picture.screenshot() != before, 30, "the picture to change")
+    picture.screenshot(path=ARTIFACTS / "picture-after.png")
+    wait_until(lambda: f"lr {readout.inner_text()}," in status.inner_text(), 10,
+               "the status line to show the new learning rate")
+    assert errors.count() == 0
