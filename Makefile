@@ -13,7 +13,7 @@ KERNEL := lab3
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 # The lessons run alone by run-all; the sweep report runs once per sweep instead.
 LESSON_RUNS = $(patsubst notebooks/%,$(RUNS_DIR)/notebooks/%,$(filter-out %_report.ipynb,$(NOTEBOOKS)))
-LAB3_SOURCES := $(wildcard lab3/*.py)
+LAB3_SOURCES := $(shell find lab3 -name "*.py" -o -name "*.j2")
 SWEEPS := $(sort $(wildcard sweeps/*.yaml))
 JOBS ?= 2
 SCHEDULER ?=

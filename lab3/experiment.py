@@ -1,6 +1,6 @@
 """One training run, as the training lessons and the sweep do it: parameters in, metrics out.
 
-A notebook's ``parameters`` cell holds the knobs (papermill overrides them); ``check_parameters``
+A notebook's ``parameters`` cell holds the knobs (papermill overrides them); ``validate_parameters``
 refuses a bad one before anything runs; ``run`` makes the data and the model and trains;
 ``metrics`` summarises the run; ``save_metrics`` writes it, atomically, so that a run killed
 half-way never leaves a file that looks like a result.
@@ -37,7 +37,7 @@ MIN_SAMPLES = 3  # the effective matrix of 2-D points is a least-squares fit of 
 
 
 class Parameters(Mapping):
-    """A notebook's parameters after ``check_parameters``: read-only, with their ``settings``.
+    """A notebook's parameters after ``validate_parameters``: read-only, with their ``settings``.
 
     It reads like the dict it was made from (``params["epochs"]``, ``{**params, "epochs": 5}``
     gives a plain dict again, which ``run`` then checks). ``settings`` is the checked
@@ -73,7 +73,7 @@ class Run:
     history: History
 
 
-def check_parameters(**parameters):
+def validate_parameters(**parameters):
     """The checked ``Parameters`` (``DEFAULTS`` filled in), or a ``ValueError`` naming the bad one.
 
     Everything a run needs is checked here, once, before anything is allocated: the training
@@ -103,11 +103,11 @@ def check_parameters(**parameters):
 def run(parameters, engine=None):
     """Make the data and a fresh model from ``parameters``, train, return a ``Run``.
 
-    ``parameters``: what ``check_parameters`` returned (used as it is), or a plain dict (checked
+    ``parameters``: what ``validate_parameters`` returned (used as it is), or a plain dict (checked
     first). ``engine`` overrides ``parameters["engine"]`` (a lesson trains the same run with both).
     """
     if not isinstance(parameters, Parameters):
-        parameters = check_parameters(**parameters)
+        parameters = validate_parameters(**parameters)
     p, settings = parameters, parameters.settings
     if engine is not None:
         settings = replace(settings, engine=validate_engine(engine))

@@ -39,7 +39,7 @@ def _controls(s):
     width, depth = (s.hidden_sizes[0] if s.hidden_sizes else 1), len(s.hidden_sizes)
     return {
         "learning_rate": w.FloatLogSlider(value=s.learning_rate, base=10, min=LEARNING_RATES[0],
-                                          max=LEARNING_RATES[1], step=0.25, readout_format=".3g",
+                                          max=LEARNING_RATES[1], step=0.25, readout_format="~.3g",
                                           description="learning rate", **slider),
         "batch_size": w.SelectionSlider(options=_with(BATCH_SIZES, s.batch_size),
                                         value=s.batch_size, description="batch size", **slider),
@@ -54,7 +54,7 @@ def _controls(s):
         "init": w.ToggleButtons(options=[("lab U[0, 0.1)", "lab"), ("He N(0, 2/fan_in)", "he")],
                                 value=s.init, description="init", style=STYLE),
         "init_scale": w.FloatLogSlider(value=s.init_scale, base=10, min=-2, max=2, step=0.25,
-                                       readout_format=".3g", description="init scale", **slider),
+                                       readout_format="~.3g", description="init scale", **slider),
         "transform": w.Dropdown(options=explore.TRANSFORMS, value=s.transform,
                                 description="target", style=STYLE),
         "angle": w.FloatSlider(value=s.angle, min=-180, max=180, step=15, description="angle (deg)",

@@ -35,10 +35,19 @@ def atomic_write(path, write, newline=None):
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
+        # NamedTemporaryFile makes its file 0600; a result file gets the mode any new file gets.
+        os.chmod(handle.name, 0o666 & ~current_umask())
         os.replace(handle.name, path)
     except BaseException:
         os.unlink(handle.name)
         raise
+
+
+def current_umask():
+    """The process's umask (it can only be read by setting it, so set it back at once)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def require_writable_file(name, path):

@@ -1,4 +1,4 @@
-"""Check hand-derived gradients against finite differences, as CS231n's ``gradient_check.py``.
+"""Verify hand-derived gradients against finite differences, as CS231n's ``gradient_check.py``.
 
 The derivative is the limit of ``(f(a + h) - f(a - h)) / (2h)``; with a small ``h`` in float64 the
 centred difference is accurate to about ``1e-10`` relative, while a wrong formula is usually off by
@@ -58,7 +58,7 @@ def relative_error(a, b):
     return float(np.max(np.abs(a - b)) / max(1e-12, np.max(np.abs(a) + np.abs(b))))
 
 
-def check_gradients(weights, biases, x, y, reg=0.0, output="identity", h=1e-6, activation="relu"):
+def verify_gradients(weights, biases, x, y, reg=0.0, output="identity", h=1e-6, activation="relu"):
     """Compare ``lab3.backprop.gradients`` with finite differences of ``lab3.backprop.objective``.
 
     Arguments as for ``lab3.backprop.gradients`` (arrays or tensors; they are copied, never

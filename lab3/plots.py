@@ -140,54 +140,6 @@ def _figure(ax, size):
     return ax.figure, ax
 
 
-def plot_sweep_heatmaps(rows, value, x="batch_size", y="learning_rate", by="epochs", log=True):
-    """One heatmap of ``value`` over ``x`` by ``y`` per value of ``by``, from a sweep's rows.
-
-    ``rows`` are ``lab3.sweep.load_results`` dicts. A cell whose run is not ``ok`` is grey and
-    labelled with its status (``diverged``, ``failed``); the colour scale is logarithmic unless
-    ``log=False``.
-    """
-    from matplotlib import patheffects
-    from matplotlib.colors import LogNorm
-
-    panels = sorted({row[by] for row in rows})
-    xs, ys = sorted({row[x] for row in rows}), sorted({row[y] for row in rows})
-    ok = [row[value] for row in rows if row["status"] == "ok" and row[value] is not None]
-    norm = LogNorm(min(ok), max(ok)) if log and ok and min(ok) > 0 else None
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.8), squeeze=False)
-    for ax, panel in zip(axes[0], panels):
-        grid = np.full((len(ys), len(xs)), np.nan)
-        labels = {}
-        for row in rows:
-            if row[by] != panel:
-                continue
-            cell = (ys.index(row[y]), xs.index(row[x]))
-            if row["status"] == "ok":
-                grid[cell] = row[value]
-                labels[cell] = f"{row[value]:.2g}"
-            else:
-                labels[cell] = row["status"]
-        ax.set_facecolor("lightgray")
-        image = ax.imshow(grid, origin="lower", cmap="viridis_r", norm=norm, aspect="auto")
-        for (i, j), text in labels.items():
-            ax.text(
-                j,
-                i,
-                text,
-                ha="center",
-                va="center",
-                fontsize=8,
-                path_effects=[patheffects.withStroke(linewidth=2.5, foreground="white")],
-            )
-        ax.set_xticks(range(len(xs)), [str(v) for v in xs])
-        ax.set_yticks(range(len(ys)), [str(v) for v in ys])
-        ax.set_xlabel(x)
-        ax.set_ylabel(y)
-        ax.set_title(f"{value}, {by} = {panel}")
-    fig.colorbar(image, ax=axes[0].tolist(), shrink=0.85, label=value)
-    return fig
-
-
 def plot_lr_steps(records, ax=None):
     """Final mse against ``learning_rate * steps`` (log-log), one colour per batch size.
 

@@ -9,7 +9,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from lab3 import backprop
-from lab3.gradcheck import check_gradients, numerical_gradient, relative_error, report
+from lab3.gradcheck import numerical_gradient, relative_error, report, verify_gradients
 
 # ----------------------------------------------------------------------------------------------
 # Helpers
@@ -114,9 +114,9 @@ def test_numerical_gradient_refuses_float32():
         numerical_gradient(lambda: 0.0, np.zeros(3, dtype=np.float32))
 
 
-def test_check_gradients_catches_a_wrong_backward(monkeypatch):
+def test_verify_gradients_catches_a_wrong_backward(monkeypatch):
     weights, biases, x, y = random_network(0, [3, 4, 2], 5)
-    assert max(check_gradients(weights, biases, x, y).values()) < 1e-6
+    assert max(verify_gradients(weights, biases, x, y).values()) < 1e-6
 
     right = backprop.gradients
 
@@ -125,7 +125,7 @@ def test_check_gradients_catches_a_wrong_backward(monkeypatch):
         return [1.01 * g for g in dW], db
 
     monkeypatch.setattr(backprop, "gradients", off_by_a_factor)
-    errors = check_gradients(weights, biases, x, y)
+    errors = verify_gradients(weights, biases, x, y)
     assert errors["W1"] > 1e-3 and errors["W2"] > 1e-3
     assert errors["b1"] < 1e-6 and errors["b2"] < 1e-6
 
@@ -190,7 +190,7 @@ def test_gradients_equal_finite_differences(network, reg, output, activation):
     f = backprop.objective(weights, biases, x, y, reg, output, activation)
     assume(checkable(f, sum(backprop.gradients(weights, biases, x, y, reg, output, activation),
                             [])))
-    errors = check_gradients(weights, biases, x, y, reg=reg, output=output, activation=activation)
+    errors = verify_gradients(weights, biases, x, y, reg=reg, output=output, activation=activation)
     assert list(errors) == [f"{p}{i}" for i in range(1, len(weights) + 1) for p in "Wb"]
     assert max(errors.values()) < 1e-6, errors
 
@@ -300,10 +300,10 @@ def test_non_numeric_arrays_are_refused_by_name(replace, name):
 
 
 @pytest.mark.parametrize("h", [0, -1e-6, float("nan"), 2.0, "1e-6"])
-def test_check_gradients_refuses_a_bad_step(h):
+def test_verify_gradients_refuses_a_bad_step(h):
     weights, biases, x, y = random_network(0, [2, 2], 3)
     with pytest.raises(ValueError, match=rf"^h={re.escape(repr(h))} is not allowed: a finite step"):
-        check_gradients(weights, biases, x, y, h=h)
+        verify_gradients(weights, biases, x, y, h=h)
     with pytest.raises(ValueError, match="^h="):
         numerical_gradient(lambda: 0.0, np.zeros(2), h=h)
 

@@ -3,6 +3,7 @@
 import json
 import math
 import os
+import stat
 import time
 
 import pytest
@@ -13,7 +14,7 @@ from lab3 import experiment
 
 
 def test_defaults_are_the_labs_batched_run():
-    p = experiment.check_parameters()
+    p = experiment.validate_parameters()
     assert p == {**experiment.DEFAULTS, "hidden_sizes": [3]}
     assert (p["learning_rate"], p["reg"], p["epochs"], p["batch_size"], p["n_samples"]) == (
         0.1, 0.001, 100, 100, 1000)
@@ -47,7 +48,7 @@ def test_defaults_are_the_labs_batched_run():
 ])
 def test_bad_parameters_name_the_parameter_value_and_what_is_allowed(override, message):
     with pytest.raises(ValueError) as error:
-        experiment.check_parameters(**override)
+        experiment.validate_parameters(**override)
     assert message in str(error.value)
 
 
@@ -55,20 +56,20 @@ def test_huge_values_are_refused_in_well_under_a_second():
     start = time.perf_counter()
     for override in ({"n_samples": 10**12}, {"epochs": 10**9}, {"hidden_sizes": [10**6] * 50}):
         with pytest.raises(ValueError):
-            experiment.check_parameters(**override)
+            experiment.validate_parameters(**override)
     assert time.perf_counter() - start < 0.5
 
 
 def test_a_folder_is_not_a_results_path(tmp_path):
     with pytest.raises(ValueError, match=r"^results_path='.*' is not allowed: a file name, but "
                                          r"this is a folder$"):
-        experiment.check_parameters(results_path=str(tmp_path))
+        experiment.validate_parameters(results_path=str(tmp_path))
     path = str(tmp_path / "r.json")
-    assert experiment.check_parameters(results_path=path)["results_path"] == path
+    assert experiment.validate_parameters(results_path=path)["results_path"] == path
 
 
 def test_checked_parameters_are_read_only_and_run_does_not_check_them_again(monkeypatch):
-    params = experiment.check_parameters(epochs=2, batch_size=50)
+    params = experiment.validate_parameters(epochs=2, batch_size=50)
     assert params.settings.epochs == 2 and dict(params)["batch_size"] == 50
     with pytest.raises(TypeError):
         params["epochs"] = 10**9
@@ -156,3 +157,13 @@ def test_save_metrics_replaces_an_old_result_only_when_complete(tmp_path):
     with pytest.raises(TypeError):
         experiment.save_metrics(str(path), {"status": "new", "bad": object()})
     assert json.loads(path.read_text()) == {"status": "old"}
+
+
+def test_save_metrics_gives_the_file_the_umask_mode_not_0600(tmp_path):
+    # atomic_write goes through a NamedTemporaryFile (0600); the result must not stay private.
+    old = os.umask(0o022)
+    try:
+        experiment.save_metrics(tmp_path / "r.json", {"status": "ok"})
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "r.json").stat().st_mode) == 0o644

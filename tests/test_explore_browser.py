@@ -10,6 +10,7 @@ unless the explorer's picture changes. Screenshots are kept in test-artifacts/ex
 
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -124,16 +125,23 @@ def test_lesson_07_runs_in_jupyterlab_and_the_slider_changes_the_picture(lab, pa
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.goto(f"{base}/lab/tree/{NOTEBOOK}?token={token}")
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=40_000)
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=40_000)
-
-    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+    # the status bar says "Python (lab3) | Idle" once the kernel is connected
+    page.locator(".jp-StatusBar-TextItem", has_text="| Idle").first.wait_for(timeout=60_000)
+    prompts = page.locator(".jp-CodeCell .jp-InputPrompt")  # "[3]:" once run, "[*]:" while running
+    for attempt in range(3):  # a Run All that reaches the kernel before it is ready is lost
+        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+        page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+        started = time.monotonic()
+        while time.monotonic() - started < 15 and not re.search(
+                r"\[[\d*]+\]", re.sub(r"\s", "", prompts.first.inner_text())):
+            time.sleep(0.25)
+        if re.search(r"\[[\d*]+\]", re.sub(r"\s", "", prompts.first.inner_text())):
+            break
     picture = page.locator(".jp-OutputArea-output img.widget-image").first
-    picture.wait_for(state="visible", timeout=40_000)
-    cells = page.locator(".jp-CodeCell .jp-InputPrompt")
-    wait_until(lambda: cells.count() > 0 and all(
-        text.strip() not in ("[ ]:", "[*]:", "") for text in cells.all_inner_texts()),
-        60, "every cell to finish")
+    picture.wait_for(state="visible", timeout=90_000)
+    wait_until(lambda: prompts.count() > 0 and all(
+        re.fullmatch(r"\[\d+\]:", re.sub(r"\s", "", text)) for text in prompts.all_inner_texts()),
+        120, "every cell to run")
     page.screenshot(path=ARTIFACTS / "after-run-all.png", full_page=False)
 
     errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
@@ -146,6 +154,7 @@ def test_lesson_07_runs_in_jupyterlab_and_the_slider_changes_the_picture(lab, pa
     slider = page.locator(".widget-slider", has=page.locator(".widget-label",
                                                              has_text="learning rate")).first
     handle = slider.locator(".noUi-handle").first
+    handle.scroll_into_view_if_needed()
     box = handle.bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.mouse.down()
@@ -153,6 +162,7 @@ def test_lesson_07_runs_in_jupyterlab_and_the_slider_changes_the_picture(lab, pa
     page.mouse.up()
     readout = slider.locator(".widget-readout").first
     assert readout.inner_text() != "0.1", "the slider did not move"
+    picture.scroll_into_view_if_needed()
 
     wait_until(lambda: picture.screenshot() != before, 30, "the picture to change")
     picture.screenshot(path=ARTIFACTS / "picture-after.png")

@@ -1,6 +1,5 @@
 """lab3.plots: what each figure draws, read back from its matplotlib artists."""
 
-import math
 
 import matplotlib.pyplot as plt  # headless, matplotlib picks the Agg backend by itself
 import numpy as np
@@ -8,7 +7,7 @@ import pytest
 import torch
 
 import lab3
-from lab3.plots import format_matrices, plot_losses, plot_plane, plot_sweep_heatmaps
+from lab3.plots import format_matrices, plot_losses, plot_plane
 
 
 @pytest.fixture(autouse=True)
@@ -92,34 +91,3 @@ def test_format_matrices_rounds_and_never_prints_minus_zero():
                     "[ 0.0000  1.0000]   [ 0.0000  1.0000]\n"
                     "[-1.0000  0.0000]   [-1.0000  0.0000]")
     assert format_matrices(np.eye(2), np.eye(2), names=("a", "b")).startswith("a" + " " * 19 + "b")
-
-
-def sweep_rows():
-    rows = []
-    for epochs in (10, 50):
-        for batch_size in (1, 10):
-            for learning_rate in (0.01, 0.1):
-                rows.append({"epochs": epochs, "batch_size": batch_size,
-                             "learning_rate": learning_rate, "status": "ok",
-                             "final_loss": learning_rate * batch_size / epochs})
-    rows[-1] = {**rows[-1], "status": "diverged", "final_loss": None}
-    return rows
-
-
-def test_sweep_heatmaps_one_panel_per_epochs_with_failed_runs_labelled():
-    rows = sweep_rows()
-    fig = plot_sweep_heatmaps(rows, "final_loss")
-    panels, colour_bar = fig.axes[:2], fig.axes[2:]
-    assert len(panels) == 2 and len(colour_bar) == 1
-    assert [ax.get_title() for ax in panels] == ["final_loss, epochs = 10",
-                                                 "final_loss, epochs = 50"]
-    grid = panels[1].images[0].get_array()
-    # rows: learning rates 0.01, 0.1; columns: batch sizes 1, 10
-    assert grid[0, 0] == pytest.approx(0.01 / 50) and grid[1, 0] == pytest.approx(0.1 / 50)
-    assert np.ma.is_masked(grid[1, 1]) or math.isnan(grid[1, 1])  # the diverged run: no colour
-    labels = {t.get_text() for t in panels[1].texts}
-    assert "diverged" in labels and f"{0.01 / 50:.2g}" in labels
-    assert (panels[0].get_xlabel(), panels[0].get_ylabel()) == ("batch_size", "learning_rate")
-    assert type(panels[0].images[0].norm).__name__ == "LogNorm"
-    linear = plot_sweep_heatmaps(rows, "final_loss", log=False)
-    assert type(linear.axes[0].images[0].norm).__name__ == "Normalize"

@@ -22,6 +22,7 @@ import psutil
 import pytest
 from test_sweep import FIXTURE, ROOT, fixture_with, metrics_of, write_sweep
 
+from lab3.injected import refuse_unknown_parameters
 from lab3.sweep import (
     FAILED,
     NOT_RUN,
@@ -34,7 +35,6 @@ from lab3.sweep import (
     load_sweep,
     main,
     plan_runs,
-    refuse_unknown_parameters,
     run_sweep,
     validate,
 )

@@ -50,7 +50,18 @@ def test_a_bad_parameter_stops_at_the_check_with_its_message(tmp_path):
     assert error.value.ename == "ValueError"
     assert ("batch_size=0 is not allowed: an integer from 1 to the number of samples (1000)"
             in error.value.evalue)
-    assert error.value.source.startswith("params = experiment.check_parameters(")  # the check cell
+    assert error.value.source.startswith("params = experiment.validate_parameters(")  # check cell
+    assert not (tmp_path / "r.json").exists()
+
+
+@pytest.mark.slow
+def test_a_mistyped_parameter_is_refused_not_ignored(tmp_path):
+    # papermill only warns about a name the notebook lacks; the check cell must refuse it.
+    with pytest.raises(papermill.PapermillExecutionError) as error:
+        execute(tmp_path, learnig_rate=0.5, results_path=str(tmp_path / "r.json"))
+    assert error.value.ename == "ValueError"
+    assert "parameter='learnig_rate' is not allowed" in error.value.evalue
+    assert "did you mean 'learning_rate'?" in error.value.evalue
     assert not (tmp_path / "r.json").exists()
 
 

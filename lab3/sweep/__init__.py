@@ -11,7 +11,6 @@
 * ``drive``: the pool (``run_sweep``), stopping cleanly, Dask;
 * ``results``: ``results.jsonl`` (the source of truth) and its ``results.csv`` export;
 * ``figures`` and ``report``: notebook 06's tables and figures, and ``report.html``;
-* ``injected``: refusing a papermill ``-p`` name the notebook does not have;
 * ``cli``: the command line.
 
 Importing this package loads neither torch, matplotlib, papermill nor nbconvert: the sweep
@@ -21,7 +20,6 @@ process and its workers start fast, and each module imports its heavy tools wher
 from lab3.sweep.cli import main
 from lab3.sweep.drive import ExecutorLost, process_pool, run_sweep
 from lab3.sweep.execute import DEFAULT_TIMEOUT, KERNEL_NAME, execute_run, kernel_failed_to_start
-from lab3.sweep.injected import refuse_unknown_parameters
 from lab3.sweep.plan import PlannedRun, finished_result, plan_runs, recorded_result, run_id
 from lab3.sweep.records import DIVERGED, FAILED, LEARNED_BELOW, NOT_RUN, OK, TIMEOUT, RunRecord
 from lab3.sweep.report import EXAMPLE_RECORDS, REPORT_NOTEBOOK, sweep_folder, write_report
@@ -40,5 +38,5 @@ __all__ = ["DEFAULT_TIMEOUT", "DIVERGED", "EXAMPLE_RECORDS", "ExecutorLost", "FA
            "REPORT_NOTEBOOK", "RunRecord", "Sweep", "SweepError", "TIMEOUT", "execute_run",
            "finished_result", "kernel_failed_to_start", "load_records", "load_results",
            "load_sweep", "main", "notebook_parameters", "plan_runs", "process_pool",
-           "recorded_result", "refuse_unknown_parameters", "run_id", "run_sweep", "summarize",
+           "recorded_result", "run_id", "run_sweep", "summarize",
            "sweep_folder", "validate", "write_report", "write_results", "write_results_csv"]

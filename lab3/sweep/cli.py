@@ -91,7 +91,8 @@ def main(argv=None):
     except SweepError as error:
         return _fail(error)
     except OSError as error:  # an unwritable, full or read-only runs folder
-        return _fail(f"{error.strerror or error}" if error.strerror else error)
+        where = f" ({error.filename})" if error.filename else ""
+        return _fail(f"{error.strerror}{where}" if error.strerror else error)
     except ExecutorLost as error:
         print(f"lab3.sweep: {error}; the finished runs are kept and the rest are recorded as "
               f"'not run' in {Path(runs_dir).resolve() / sweep.name / 'results.csv'}",

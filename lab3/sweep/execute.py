@@ -51,9 +51,7 @@ def execute_run(plan, notebook, kernel_name=KERNEL_NAME, retries=2, timeout=DEFA
             return {**done, "attempts": 0, "reused": True}  # another sweep ran it
         for stale in [plan.metrics_path, folder / "kernel.log", *folder.glob("*.tmp")]:
             stale.unlink(missing_ok=True)
-        data = _execute(plan, notebook, kernel_name, retries, timeout, cwd)
-        _respect_umask(plan.metrics_path)
-        return data
+        return _execute(plan, notebook, kernel_name, retries, timeout, cwd)
 
 
 def _execute(plan, notebook, kernel_name, retries, timeout, cwd):
@@ -203,21 +201,6 @@ def run_lock(folder, wait):
             yield True
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def current_umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _respect_umask(path):
-    """Give ``path`` the mode a plain ``open`` would (0666 minus the umask), if it exists.
-
-    ``lab3.files.atomic_write`` writes through a temporary file, created 0600.
-    """
-    with contextlib.suppress(OSError):
-        os.chmod(path, 0o666 & ~current_umask())
 
 
 def worker_setup():

@@ -31,7 +31,7 @@ def write_report(sweep_dir, notebook=REPORT_NOTEBOOK, kernel_name="lab3", force=
     """
     import papermill
 
-    from lab3.sweep.execute import current_umask
+    from lab3.files import current_umask
 
     sweep_dir = Path(sweep_dir).resolve()
     html = sweep_dir / "report.html"
@@ -73,12 +73,10 @@ def report_exporter(mathjax_url):
 def write_html(notebook, html, title, mathjax_url):
     """``notebook`` (a NotebookNode) as offline HTML in ``html``, titled ``title``."""
     from lab3.files import atomic_write
-    from lab3.sweep.execute import current_umask
 
     body, _ = report_exporter(mathjax_url).from_notebook_node(
         notebook, resources={"metadata": {"name": title}})
-    atomic_write(html, lambda handle: handle.write(body))
-    os.chmod(html, 0o666 & ~current_umask())
+    atomic_write(html, lambda handle: handle.write(body))  # mode: 0666 minus the umask
 
 
 def copy_mathjax(target):

@@ -9,7 +9,6 @@ results and does not rebuild the report. They respect the umask.
 import csv
 import io
 import json
-import os
 from pathlib import Path
 
 from lab3.sweep.records import (
@@ -58,14 +57,12 @@ def write_results_csv(path, records, parameter_names=None):
 
 
 def _write_text(path, text):
-    """Write ``text`` atomically with the mode a plain ``open`` gives; skip it when unchanged."""
+    """Write ``text`` atomically (mode 0666 minus the umask); skip it when unchanged."""
     from lab3.files import atomic_write
-    from lab3.sweep.execute import current_umask
 
     if path.exists() and path.read_bytes() == text.encode():
         return  # unchanged: keep its time stamp
     atomic_write(path, lambda handle: handle.write(text), newline="")
-    os.chmod(path, 0o666 & ~current_umask())
 
 
 def _cell(column, value):

@@ -9,7 +9,7 @@ Three layers, all before the first kernel starts:
    is expected; a bool is not an int); numbers are finite and integers fit in 64 bits;
 3. the notebook's own rules: for a training notebook (its parameters are those of
    ``lab3.experiment.DEFAULTS``) every run's parameters go through
-   ``lab3.experiment.check_parameters``, the function its check cell calls, so a learning rate
+   ``lab3.experiment.validate_parameters``, the function its check cell calls, so a learning rate
    of -1 or a batch larger than the data is refused here instead of failing in a kernel.
 """
 
@@ -123,12 +123,12 @@ def _checked(where, name, item, spec, problems):
 
 
 def _notebook_rules(known, defaults, sweep):
-    """The training notebooks' own check (``experiment.check_parameters``) on every run."""
+    """The training notebooks' own check (``experiment.validate_parameters``) on every run."""
     from lab3.sweep.spec import MAX_RUNS
 
     names = set(known)
     try:
-        from lab3.experiment import DEFAULTS, check_parameters
+        from lab3.experiment import DEFAULTS, validate_parameters
     except ImportError:  # pragma: no cover - lab3's core is always there
         return []
     if not names <= set(DEFAULTS):
@@ -137,7 +137,7 @@ def _notebook_rules(known, defaults, sweep):
     for point in sweep.points() if sweep.size <= MAX_RUNS else []:
         run = {**defaults, **point, RESERVED: ""}
         try:
-            check_parameters(**run)
+            validate_parameters(**run)
         except ValueError as error:
             message = str(error)
             if message not in seen:

@@ -39,7 +39,7 @@ def refuse_unknown_parameters(known, history=None):
 
     ``known``: the notebook's parameter names (e.g. ``lab3.experiment.DEFAULTS``). The message
     reads ``parameter='learnig_rate' is not allowed: one of [...] (did you mean
-    'learning_rate'?)``, like ``lab3.experiment.check_parameters``.
+    'learning_rate'?)``, like ``lab3.experiment.validate_parameters``.
     """
     known = sorted(known)
     for name in injected_names(history):
