@@ -121,6 +121,7 @@ def _papermill_once(plan, notebook, kernel_name, timeout, cwd):
                 kernel_manager_class=logging_kernel_manager(log),
                 start_timeout=60, timeout_func=time_left,
                 on_cell_start=lambda **kw: started.append(True),
+                request_save_on_cell_execute=False,  # one write at the end, not one per cell
                 shutdown_kernel="immediate")  # all outputs are in; metrics.json is synced
     except papermill.PapermillExecutionError:
         raise
