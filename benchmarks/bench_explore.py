@@ -7,7 +7,7 @@ does for each new position: ``lab3.explore.run`` (train with ``engine="manual"``
 compute thread. The first picture (imports, the first full draw) is timed apart: it happens once,
 when the lesson's cell runs. The goal: a median of at most 250 ms.
 
-    .venv/bin/python benchmarks/bench_explore.py          # prints, last: median retrain+redraw: N ms
+    .venv/bin/python benchmarks/bench_explore.py   # prints, last: median retrain+redraw: N ms
 """
 
 import statistics

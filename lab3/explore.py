@@ -11,13 +11,13 @@ raise the ``ValueError`` that ``lab3.train`` (or ``MultiLayerPerceptron``) would
 word for word, because ``check`` calls the same checks.
 
 Names used by the notebook: ``Settings``, ``check``, ``parse_typed``, ``run``, ``summary`` here;
-``draw``, ``small_multiples`` and ``Figure`` (``lab3.explore_figure``); ``Explorer`` (``lab3.explore_widgets``).
+``draw``, ``small_multiples`` and ``Figure`` (``lab3.explore_figure``); ``Explorer``
+(``lab3.explore_widgets``).
 """
 
 import ast
 import dataclasses
 import importlib
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -194,7 +194,8 @@ def run(settings, *, stop=None, progress=None):
     outcome.dead_after = dead_units(model, x)
     if diverged is None and all(np.isfinite(p.detach().numpy()).all() for p in model.parameters()):
         outcome.learned_matrix = model.effective_matrix(inputs).double().numpy()
-        outcome.matrix_error = float(np.linalg.norm(outcome.learned_matrix - matrix.double().numpy()))
+        error = outcome.learned_matrix - matrix.double().numpy()
+        outcome.matrix_error = float(np.linalg.norm(error))
     outcome.status, outcome.reason = classify(outcome)
     return outcome
 
@@ -254,7 +255,7 @@ def pre_activations(model, x):
 
 
 def dead_units(model, x):
-    """One boolean array per hidden layer: True for a ReLU unit that is off for every row of ``x``."""
+    """Per hidden layer, a boolean array: True for a ReLU unit that is off on every row of ``x``."""
     return [(~(z > 0)).all(axis=0) & (name == "relu")
             for z, name in zip(pre_activations(model, x), model.activations)]
 
@@ -271,7 +272,8 @@ def classify(outcome):
     if o.diverged is not None:
         epoch, step, loss = o.diverged
         return "diverged", (f"the loss passed 1e12 at epoch {epoch}, step {step} "
-                            f"(loss {loss:.3g}): learning_rate={s.learning_rate:g} is too large here")
+                            f"(loss {loss:.3g}): learning_rate={s.learning_rate:g} is too large "
+                            "here")
     losses = [o.initial_loss, *o.history.epoch_loss]
     final, change = losses[-1], losses[-1] / losses[-2] - 1.0 if losses[-2] > 0 else 0.0
     dead = f"; {o.dead_count} of {o.unit_count} hidden units dead" if o.dead_count else ""
@@ -308,8 +310,3 @@ def describe(settings):
     return (f"lr {s.learning_rate:.3g}, batch {s.batch_size}, hidden {list(s.hidden_sizes)}, "
             f"init {s.init} x{s.init_scale:g}, {s.epochs} epochs, reg {s.reg:g}, {target}"
             + (", shuffled" if s.shuffle else "") + f", seed {s.seed}")
-
-
-def finite_or_none(value):
-    """``value`` as a float when finite, else ``None`` (for printing a diverged run's numbers)."""
-    return float(value) if value is not None and math.isfinite(value) else None

@@ -16,8 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure as MplFigure
 
 from lab3 import explore
-from lab3.explore_panels import (LandscapePanel, LossPanel, MatrixPanel, PlanePanel,
-                                 square_points)
+from lab3.explore_panels import LandscapePanel, LossPanel, MatrixPanel, PlanePanel, square_points
 
 ROW_HEIGHT = 2.9  # inches per row of the small multiples
 BACKGROUNDS = 8  # backgrounds kept, one per layout (moving a slider back and forth reuses them)

@@ -81,7 +81,8 @@ class _Net:
         self.x = np.hstack([inputs.T.double().numpy(), np.ones((inputs.shape[1], 1))])  # (m, 3)
         self.y = targets.T.double().numpy()  # (m, 2)
         self.reg = reg
-        self.is_weight = np.concatenate([np.r_[np.ones(r - 1), 0.0].repeat(c) for r, c in self.shapes])
+        self.is_weight = np.concatenate([np.r_[np.ones(r - 1), 0.0].repeat(c)
+                                         for r, c in self.shapes])  # 1 on weights, 0 on biases
 
     def flat(self, model):
         return np.concatenate([np.vstack([w.detach().double().numpy(), b.detach().double().numpy()])
@@ -91,7 +92,8 @@ class _Net:
         """``theta`` ``(..., P)`` -> per layer ``(..., fan_in + 1, fan_out)`` views."""
         out, offset = [], 0
         for rows, cols in self.shapes:
-            out.append(theta[..., offset:offset + rows * cols].reshape(*theta.shape[:-1], rows, cols))
+            piece = theta[..., offset:offset + rows * cols]
+            out.append(piece.reshape(*theta.shape[:-1], rows, cols))
             offset += rows * cols
         return out
 
@@ -108,7 +110,7 @@ class _Net:
             return (residual ** 2).mean(axis=(-2, -1)) + self.reg * (thetas ** 2) @ self.is_weight
 
     def gradient(self, theta, rows):
-        """d objective / d theta ``(P,)`` on the samples ``rows`` (the lab's hand-derived backprop)."""
+        """d objective / d theta ``(P,)`` on the samples ``rows`` (the lab's backprop, by hand)."""
         x, y = self.x[rows], self.y[rows]
         layers = self.layers(theta)
         inputs, zs, h = [], [], x
@@ -162,7 +164,8 @@ def _slice(key):
     v = np.linspace(-extent, extent, GRID)
     values = np.stack([net.objective(ref + np.outer(u, e1) + vi * e2) for vi in v])
     curvature = _curvature(net, ref, e1, e2, extent)
-    return _Slice(net, ref, e1, e2, Landscape(u, v, values, (float(distance), 0.0), curvature, note))
+    land = Landscape(u, v, values, (float(distance), 0.0), curvature, note)
+    return _Slice(net, ref, e1, e2, land)
 
 
 def _unit(vector):

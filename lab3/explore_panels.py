@@ -40,7 +40,7 @@ def log_axis(axis):
 
 
 def square_points():
-    """``(pixels, anchors)``: background pixels and arrow anchors of the input square, ``(k, 2)``."""
+    """``(pixels, anchors)``: the input square's background pixels and arrow anchors, ``(k, 2)``."""
     axis = np.linspace(-1, 1, GRID)
     pixels = np.stack(np.meshgrid(axis, axis), axis=-1).reshape(-1, 2)  # row-major: y, then x
     anchors = np.stack(np.meshgrid(ARROWS, ARROWS), axis=-1).reshape(-1, 2)
@@ -75,7 +75,8 @@ def step_epochs(steps, batch_size, n):
 class LossPanel:
     def __init__(self, ax, legend=True):
         self.ax = ax
-        self.raw, = ax.plot([], [], lw=0.5, alpha=0.3, color="tab:blue", label="batch loss, each step")
+        self.raw, = ax.plot([], [], lw=0.5, alpha=0.3, color="tab:blue",
+                            label="batch loss, each step")
         self.mean, = ax.plot([], [], lw=1.6, color="tab:blue", label="its running mean")
         self.epochs, = ax.plot([], [], "o-", ms=4, color="black", lw=1,
                                label="training-set loss after each epoch")
@@ -105,7 +106,8 @@ class LossPanel:
             self.stop.set_data([], [])
         self.ax.set_ylim(*_decades(np.concatenate([np.ravel(v) for v in shown])))
         # a diverged run is zoomed in on the steps it took (often a handful)
-        self.ax.set_xlim(0, s.epochs if outcome.diverged is None else 1.25 * self.stop.get_xdata()[0])
+        stop = self.stop.get_xdata()
+        self.ax.set_xlim(0, s.epochs if outcome.diverged is None else 1.25 * stop[0])
         self.ax.set_title(f"loss: {h.steps} steps of batch {s.batch_size}, {len(h.epoch_loss)} of "
                           f"{s.epochs} epochs", fontsize=10)
         if self.legend is not None:
@@ -141,19 +143,21 @@ class PlanePanel:
     def legend_handles():
         return [Line2D([], [], color="tab:green", lw=2, marker="o", markevery=[1],
                        label="first-layer unit's on/off line (tick: on side)"),
-                Line2D([], [], color="0.45", lw=1.5, ls="--", label="dead unit (off on every sample)"),
+                Line2D([], [], color="0.45", lw=1.5, ls="--",
+                       label="dead unit (off on every sample)"),
                 Line2D([], [], color="black", lw=2, label="network output f(x), drawn at x"),
                 Line2D([], [], color="tab:blue", lw=2, alpha=0.45, label="true output x @ M")]
 
     def update(self, model, matrix, dead, square):
-        """Draw ``model`` against ``matrix`` ``(2, 2)``; ``dead``: per hidden layer, as in Outcome."""
+        """Draw ``model`` against ``matrix`` ``(2, 2)``; ``dead``: per layer, as in ``Outcome``."""
         pixels, anchors = square
         m = matrix.double().numpy()
         with torch.no_grad(), np.errstate(all="ignore"):
             out = model.forward(torch.from_numpy(np.vstack([pixels, anchors])).float())
             out = out.double().numpy()
             error = np.log10(np.linalg.norm(out[:len(pixels)] - pixels @ m, axis=1))
-        error = np.nan_to_num(error, nan=ERROR_RANGE[1], posinf=ERROR_RANGE[1], neginf=ERROR_RANGE[0])
+        low, high = ERROR_RANGE
+        error = np.nan_to_num(error, nan=high, posinf=high, neginf=low)
         self.image.set_data(error.reshape(GRID, GRID))
         arrows = np.nan_to_num(out[len(pixels):], nan=0.0, posinf=0.0, neginf=0.0)
         length = np.linalg.norm(arrows, axis=1, keepdims=True)
@@ -253,7 +257,8 @@ class LandscapePanel:
         ax.figure.colorbar(self.image, cax=colour_axes).set_label("log10 objective")
         self.paths = [ax.plot([], [], lw=1.3, color=c, marker=".", ms=3, label=label)[0]
                       for c, label in zip(PATH_COLOURS, explore_landscape.PATHS)]
-        self.start, = ax.plot([], [], "o", ms=8, mfc="white", mec="black", label="start (initial network)")
+        self.start, = ax.plot([], [], "o", ms=8, mfc="white", mec="black",
+                              label="start (initial network)")
         self.ref, = ax.plot([], [], "*", ms=13, mfc="white", mec="black",
                             label="reference: lab's SGD end")
         ax.set_xlabel("u: towards the start (parameter distance)")

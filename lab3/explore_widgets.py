@@ -39,7 +39,7 @@ def _controls(s):
     width, depth = (s.hidden_sizes[0] if s.hidden_sizes else 1), len(s.hidden_sizes)
     return {
         "learning_rate": w.FloatLogSlider(value=s.learning_rate, base=10, min=LEARNING_RATES[0],
-                                          max=LEARNING_RATES[1], step=0.25, readout_format="~.3g",
+                                          max=LEARNING_RATES[1], step=0.25, readout_format=".3g",
                                           description="learning rate", **slider),
         "batch_size": w.SelectionSlider(options=_with(BATCH_SIZES, s.batch_size),
                                         value=s.batch_size, description="batch size", **slider),
@@ -54,7 +54,7 @@ def _controls(s):
         "init": w.ToggleButtons(options=[("lab U[0, 0.1)", "lab"), ("He N(0, 2/fan_in)", "he")],
                                 value=s.init, description="init", style=STYLE),
         "init_scale": w.FloatLogSlider(value=s.init_scale, base=10, min=-2, max=2, step=0.25,
-                                       readout_format="~.3g", description="init scale", **slider),
+                                       readout_format=".3g", description="init scale", **slider),
         "transform": w.Dropdown(options=explore.TRANSFORMS, value=s.transform,
                                 description="target", style=STYLE),
         "angle": w.FloatSlider(value=s.angle, min=-180, max=180, step=15, description="angle (deg)",
@@ -99,13 +99,14 @@ class Explorer:
         self._figure = Figure(status_line=False)  # the status is HTML here: less to redraw
         self._changed = threading.Condition()
         self._pending, self._generation, self._busy, self._syncing = None, 0, False, False
+        # The first picture is drawn here, in the caller's thread: a kernel's main thread must
+        # not wait for the worker (the worker's widget messages may need that thread).
+        self._draw(self.settings, self._generation)
         threading.Thread(target=self._work, daemon=True, name="lab3-explorer").start()
         for name, control in c.items():
             control.observe(lambda change, name=name: self._on_control(name, change["new"]),
                             names="value")
         self.typed.observe(lambda change: self._on_typed(change["new"]), names="value")
-        self._submit(self.settings)
-        self.wait()
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
