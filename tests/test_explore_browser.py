@@ -9,23 +9,16 @@ unless the explorer's picture changes. Screenshots are kept in test-artifacts/ex
 """
 
 import json
-import os
 import re
-import secrets
-import shutil
-import signal
-import socket
-import subprocess
 import time
-import urllib.error
-import urllib.request
-from pathlib import Path
 
 import pytest
+from jupyter_lab import ROOT, start, stop
+
+from lab3.handouts.chromium import find_chromium
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts" / "explore"
 NOTEBOOK = "07_explore.ipynb"
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -37,19 +30,6 @@ SETTINGS = {  # JupyterLab user settings for the test's server only
 }
 
 
-def find_chromium():
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        if shutil.which(name):
-            return shutil.which(name)
-    return None
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def lab(tmp_path):
     """``(base_url, token)`` of a running `make lab`; stopped afterwards, also on failure."""
@@ -58,37 +38,13 @@ def lab(tmp_path):
         path = settings / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values))
-    port, token = free_port(), secrets.token_hex(16)
     args = (f"--no-browser --LabApp.user_settings_dir={settings} "
             f"--LabApp.workspaces_dir={tmp_path / 'workspaces'}")
-    log = (tmp_path / "lab.log").open("w+")  # a file, not a pipe: a full pipe would block it
-    process = subprocess.Popen(
-        ["make", "--no-print-directory", "lab", f"LAB_PORT={port}", f"LAB_ARGS={args}"],
-        cwd=ROOT, env={**os.environ, "JUPYTER_TOKEN": token}, stdout=log,
-        stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
+    process, base, token, _ = start("lab", tmp_path, lab_args=args, wait=60)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=5).close()
-                break
-            except (urllib.error.URLError, ConnectionError):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    pytest.fail("JupyterLab did not start:\n" + log.read())
-                time.sleep(0.3)
         yield base, token
     finally:
-        for sig in (signal.SIGTERM, signal.SIGKILL):  # make and jupyter share the process group
-            try:
-                os.killpg(process.pid, sig)
-                process.wait(timeout=15)
-                break
-            except ProcessLookupError:
-                break
-            except subprocess.TimeoutExpired:
-                continue
+        stop(process)
 
 
 @pytest.fixture

@@ -55,21 +55,18 @@ def test_a_bad_parameter_stops_at_the_check_with_its_message(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_mistyped_parameter_is_refused_not_ignored(tmp_path):
-    # papermill only warns about a name the notebook lacks; the check cell must refuse it.
+@pytest.mark.parametrize("parameters, ename, messages", [
+    # papermill only warns about a name the notebook lacks: the check cell must refuse it
+    ({"learnig_rate": 0.5}, "ValueError",
+     ["parameter='learnig_rate' is not allowed", "did you mean 'learning_rate'?"]),
+    ({"learning_rate": 10}, "DivergedError",
+     ["training diverged at epoch 1, step", "try a smaller learning_rate than 10"]),
+], ids=["mistyped-parameter", "diverging-run"])
+def test_a_run_that_cannot_succeed_says_why_and_writes_nothing(tmp_path, parameters, ename,
+                                                                messages):
     with pytest.raises(papermill.PapermillExecutionError) as error:
-        execute(tmp_path, learnig_rate=0.5, results_path=str(tmp_path / "r.json"))
-    assert error.value.ename == "ValueError"
-    assert "parameter='learnig_rate' is not allowed" in error.value.evalue
-    assert "did you mean 'learning_rate'?" in error.value.evalue
-    assert not (tmp_path / "r.json").exists()
-
-
-@pytest.mark.slow
-def test_a_diverging_run_says_so(tmp_path):
-    with pytest.raises(papermill.PapermillExecutionError) as error:
-        execute(tmp_path, learning_rate=10, results_path=str(tmp_path / "r.json"))
-    assert error.value.ename == "DivergedError"
-    assert "training diverged at epoch 1, step" in error.value.evalue
-    assert "try a smaller learning_rate than 10" in error.value.evalue
+        execute(tmp_path, **parameters, results_path=str(tmp_path / "r.json"))
+    assert error.value.ename == ename
+    for message in messages:
+        assert message in error.value.evalue
     assert not (tmp_path / "r.json").exists()
