@@ -11,7 +11,7 @@ raise the ``ValueError`` that ``lab3.train`` (or ``MultiLayerPerceptron``) would
 word for word, because ``check`` calls the same checks.
 
 Names used by the notebook: ``Settings``, ``check``, ``parse_typed``, ``run``, ``summary`` here;
-``draw``, ``small_multiples`` and ``Figure`` (``lab3.explore_figure``); ``Explorer``
+``draw``, ``small_multiples``, ``lean_png`` and ``Figure`` (``lab3.explore_figure``); ``Explorer``
 (``lab3.explore_widgets``).
 """
 
@@ -36,7 +36,8 @@ CHUNK_STEPS = 20_000  # a run longer than this trains in chunks: progress shown,
 
 # public name -> the module that defines it (they need matplotlib / ipywidgets: loaded on use)
 _LAZY = {"draw": "lab3.explore_figure", "small_multiples": "lab3.explore_figure",
-         "Figure": "lab3.explore_figure", "Explorer": "lab3.explore_widgets"}
+         "Figure": "lab3.explore_figure", "lean_png": "lab3.explore_figure",
+         "Explorer": "lab3.explore_widgets"}
 
 
 def __getattr__(name):

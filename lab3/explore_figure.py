@@ -16,6 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure as MplFigure
 
 from lab3 import explore
+from lab3.checks import is_int, require
 from lab3.explore_panels import LandscapePanel, LossPanel, MatrixPanel, PlanePanel, square_points
 
 ROW_HEIGHT = 2.9  # inches per row of the small multiples
@@ -153,3 +154,35 @@ def small_multiples(learning_rates=(0.01, 0.1, 1.0, 10.0), batch_sizes=(1, 100),
     fig.legend(handles=handles, loc="lower left", ncol=5, fontsize=8, bbox_to_anchor=(0.03, 0.0),
                frameon=False)
     return fig, outcomes
+
+
+class Picture:
+    """PNG bytes that a notebook shows as an image (its repr is stable: no address)."""
+
+    def __init__(self, data, size, colours):
+        self.data, self.size, self.colours = data, size, colours
+
+    def _repr_png_(self):
+        return self.data
+
+    def __repr__(self):
+        return f"Picture(PNG, {self.colours} colours)"  # not the size: it depends on the fonts
+
+
+def lean_png(figure, colours=256):
+    """``figure`` (matplotlib's, or a ``Figure`` of this module) as a palette PNG ``Picture``.
+
+    The panels' smooth colour maps make a full-colour PNG large; a palette of 256 colours looks
+    nearly the same (colour bars show faint steps) at about a third of the bytes, which keeps the
+    committed notebook small.
+    """
+    require(is_int(colours) and 2 <= colours <= 256, "colours", colours,
+            "an integer from 2 to 256 (a PNG palette)")
+    fig = figure.fig if isinstance(figure, Figure) else figure
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=fig.dpi, bbox_inches="tight")  # as Jupyter's inline
+    image = PIL.Image.open(buffer).convert("RGB")
+    palette = image.quantize(colours, method=PIL.Image.Quantize.FASTOCTREE)  # least banding
+    out = io.BytesIO()
+    palette.save(out, format="png", optimize=True)
+    return Picture(out.getvalue(), image.size, colours)

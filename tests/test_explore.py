@@ -167,6 +167,16 @@ def test_small_multiples_run_each_setting():
                                             base=SMALL)
     assert [o.status for o in outcomes.values()][1] == "diverged"
     assert len(fig.axes) == 2 * 4  # loss, square, landscape and its colour bar per row
+    full = io.BytesIO()
+    fig.savefig(full, format="png", dpi=fig.dpi, bbox_inches="tight")
+    picture = explore.lean_png(fig)
+    image = PIL.Image.open(io.BytesIO(picture._repr_png_()))
+    assert image.mode == "P" and image.size == picture.size  # a palette PNG, same pixels
+    assert image.size == PIL.Image.open(full).size
+    assert len(picture.data) < len(full.getvalue()) / 2
+    assert repr(picture) == "Picture(PNG, 256 colours)"  # no address, no size: a stable output
+    with pytest.raises(ValueError, match="colours=300 is not allowed"):
+        explore.lean_png(fig, colours=300)
 
 
 # --- the landscape ----------------------------------------------------------------------------

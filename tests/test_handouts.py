@@ -328,15 +328,6 @@ def test_in_the_student_notebook_a_stub_fails_kindly_and_the_solution_passes(bui
             assert printed.startswith("correct: "), printed
 
 
-@pytest.mark.slow
-def test_the_sweep_report_runs_whole_from_the_student_folder(built):
-    out, _ = built
-    name = "06_sweep_report"
-    if name in WITH_EXERCISES:
-        pytest.skip("runs whole from the student folder in the test above")
-    execute(nbformat.read(out / "student" / f"{name}.ipynb", as_version=4), out / "student")
-
-
 # ----------------------------------------------------------------------------------------------
 # A real browser typesets the math, offline
 # ----------------------------------------------------------------------------------------------

@@ -51,15 +51,18 @@ def reference_constant_mse(targets):
 
 
 def check_constant_mse(candidate):
-    """Lesson 6: ``candidate(targets)`` -> the mse of the best constant network, a float."""
+    """Lesson 6: ``candidate(targets)`` -> the mse of the best constant network, a float.
+
+    ``targets`` are numpy arrays, as the lesson passes them (``targets.numpy()``).
+    """
     __tracebackhide__ = True
     shear = np.array([[1.0, 0.0], [1.5, 1.0]], dtype=np.float32)
     cases = {
-        "the lab's rotation, 1000 samples": (create_linear_training_data(1000, seed=0)[1],),
+        "the lab's rotation, 1000 samples": (create_linear_training_data(1000, seed=0)[1].numpy(),),
         "a rotation by 30 degrees, 200 samples":
-            (create_linear_training_data(200, rotation_matrix(30.0), seed=1)[1],),
+            (create_linear_training_data(200, rotation_matrix(30.0), seed=1)[1].numpy(),),
         "a shear, 500 samples (the outputs have different spreads)":
-            (create_linear_training_data(500, shear, seed=2)[1],),
+            (create_linear_training_data(500, shear, seed=2)[1].numpy(),),
     }
     check_function("constant_mse", candidate, reference_constant_mse, cases,
                    hint=["a network that outputs the same vector c for every input makes the "
