@@ -147,6 +147,7 @@ def test_the_report_renders_offline_titled_with_code_hidden_even_with_no_ok_run(
     assert 'src="../mathjax/MathJax.js' in html
     assert (tmp_path / "runs" / "mathjax" / "MathJax.js").is_file()
     assert "sweep.load_records" not in html  # the code is hidden
+    assert "Teaching notes" not in html and "Exercises" not in html  # the lesson's own
     umask = os.umask(0)
     os.umask(umask)
     for name in ("report.html", "report.ipynb"):  # the umask's mode, not 0600

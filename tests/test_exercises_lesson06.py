@@ -1,0 +1,83 @@
+"""Lesson 6's exercises: right answers pass; slips and the stub fail kindly, vaguely first."""
+
+import math
+
+import numpy as np
+import pytest
+
+import lab3
+from lab3 import exercises
+from lab3.exercises import CheckFailed, lesson06
+
+
+@pytest.fixture(autouse=True)
+def _fresh_hints():
+    exercises.reset_hints()
+
+
+def not_done(*args):
+    raise NotImplementedError
+
+
+def right_lr_steps(learning_rate, batch_size, epochs, n_samples):
+    return learning_rate * epochs * -(-n_samples // batch_size)  # ceil by floor division
+
+
+def lr_steps_dropping_the_short_batch(learning_rate, batch_size, epochs, n_samples):
+    return learning_rate * epochs * (n_samples // batch_size)
+
+
+def lr_times_samples(learning_rate, batch_size, epochs, n_samples):
+    return learning_rate * epochs * n_samples
+
+
+def right_constant_mse(targets):
+    return float(np.var(targets, axis=1).mean())
+
+
+def one_mean_for_both_outputs(targets):
+    return float(((targets - targets.mean()) ** 2).mean())
+
+
+def predicting_zero(targets):
+    return float((np.asarray(targets) ** 2).mean())
+
+
+CHECKS = {
+    "check_lr_steps": (right_lr_steps, [lr_steps_dropping_the_short_batch, lr_times_samples]),
+    "check_constant_mse": (right_constant_mse, [one_mean_for_both_outputs, predicting_zero]),
+}
+
+
+@pytest.mark.parametrize("check", sorted(CHECKS))
+def test_a_right_answer_written_differently_passes(check, capsys):
+    getattr(exercises, check)(CHECKS[check][0])
+    assert capsys.readouterr().out.startswith("correct: ")
+
+
+@pytest.mark.parametrize("check", sorted(CHECKS))
+def test_the_stub_is_not_done_yet(check):
+    with pytest.raises(CheckFailed, match=r"is not done yet: fill in the cell above"):
+        getattr(exercises, check)(not_done)
+
+
+SLIPS = [(check, wrong) for check, (_, wrongs) in sorted(CHECKS.items()) for wrong in wrongs]
+
+
+@pytest.mark.parametrize("check, wrong", SLIPS, ids=lambda v: getattr(v, "__name__", v))
+def test_a_typical_slip_fails_with_the_vague_hint_first_and_the_formula_last(check, wrong):
+    messages = []
+    for _ in range(3):
+        with pytest.raises(CheckFailed) as error:
+            getattr(exercises, check)(wrong)
+        messages.append(str(error.value))
+    assert "hint 1 of 3" in messages[0] and "return" not in messages[0].split("Hint")[-1]
+    assert "hint 2 of 3" in messages[1] and "return" in messages[2]
+
+
+def test_lr_steps_counts_the_steps_lab3_train_takes():
+    inputs, targets = lab3.create_linear_training_data(70, seed=0)
+    history = lab3.train(lab3.MultiLayerPerceptron(seed=0), inputs, targets, epochs=2,
+                         batch_size=30, learning_rate=0.1, engine="manual")
+    assert lesson06.reference_lr_steps(0.1, 30, 2, 70) == pytest.approx(0.1 * history.steps)
+    assert history.steps == 2 * math.ceil(70 / 30)
