@@ -378,6 +378,20 @@ def descendants(pid):
     return psutil.Process(pid).children(recursive=True)
 
 
+def command_line(process):
+    """``process``'s command line; "" once it has exited (a zombie too: exited, not reaped)."""
+    try:
+        return " ".join(process.cmdline())
+    except (psutil.NoSuchProcess, psutil.AccessDenied):  # ZombieProcess is a NoSuchProcess
+        return ""
+
+
+def still_running(processes, timeout=15):
+    """Those of ``processes`` still running after ``timeout`` seconds (zombies count as exited)."""
+    _, alive = psutil.wait_procs(processes, timeout=timeout)
+    return [command_line(p) for p in alive if command_line(p)]
+
+
 def wait_until(condition, seconds, what):
     deadline = time.monotonic() + seconds
     while not condition():
@@ -397,7 +411,7 @@ def test_sigterm_keeps_finished_runs_and_sigkill_leaves_no_process(tmp_path):
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     def hung_kernels_started(proc):
-        return any("ipykernel" in " ".join(p.cmdline()) for p in descendants(proc.pid))
+        return any("ipykernel" in command_line(p) for p in descendants(proc.pid))
 
     proc = start()
     wait_until(lambda: list(runs.glob("sig/epochs=1*/metrics.json"))
@@ -408,16 +422,14 @@ def test_sigterm_keeps_finished_runs_and_sigkill_leaves_no_process(tmp_path):
     assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err
     rows = load_results(runs / "sig")
     assert [r["status"] for r in rows] == [OK, NOT_RUN]
-    gone, alive = psutil.wait_procs(children, timeout=15)
-    assert not alive, [p.cmdline() for p in alive]
+    assert not still_running(children)
 
     proc = start()  # resumes: the ok runs are reused, the hanging ones start again
     wait_until(lambda: hung_kernels_started(proc), 120, "the hanging runs did not start")
     children = descendants(proc.pid)
     proc.kill()  # SIGKILL to the sweep only: its workers and kernels must follow
     proc.wait()
-    gone, alive = psutil.wait_procs(children, timeout=15)
-    assert not alive, [p.cmdline() for p in alive]
+    assert not still_running(children)
 
 
 @pytest.mark.slow
