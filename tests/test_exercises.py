@@ -16,11 +16,6 @@ from lab3.exercises import CheckFailed, check_function
 from lab3.exercises.core import HINTS
 
 
-@pytest.fixture(autouse=True)
-def _fresh_hints():
-    exercises.reset_hints()  # every test starts at the first hint tier
-
-
 def square(x):
     return x**2
 
