@@ -37,7 +37,7 @@ def measure(positions=POSITIONS, base=None):
     explorer's worker does it.
     """
     settings = base or explore.Settings()
-    figure = Figure()
+    figure = Figure(status_line=False)  # as the explorer makes it: its status line is HTML
 
     def retrain_and_redraw(s):
         start = time.perf_counter()

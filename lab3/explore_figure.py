@@ -28,7 +28,7 @@ STATUS_COLOURS = {"learned": "tab:green", "still learning": "tab:orange", "stuck
 class Figure:
     """The explorer's figure: ``update(outcome)`` changes the data, ``png()`` renders it."""
 
-    def __init__(self, status_line=True, width=13.0, dpi=80):
+    def __init__(self, status_line=True, width=13.0, dpi=72):
         height = 7.5 + 0.6 * status_line  # inches; the status lines take the top 0.6
         self.fig = f = MplFigure(figsize=(width, height), dpi=dpi)
         FigureCanvasAgg(f)  # one canvas and renderer for good (savefig would make new ones)

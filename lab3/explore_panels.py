@@ -85,7 +85,8 @@ class LossPanel:
         ax.set_xlabel("epoch (a step is placed by the samples seen)")
         ax.set_ylabel("mse (log scale)")
         ax.grid(True, alpha=0.3)
-        self.legend = ax.legend(fontsize=8, loc="best") if legend else None
+        # a fixed corner: "best" searches every point of the 10,000-step curve on each redraw
+        self.legend = ax.legend(fontsize=8, loc="upper right") if legend else None
 
     def update(self, outcome):
         h, s = outcome.history, outcome.settings
