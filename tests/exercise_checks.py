@@ -33,3 +33,14 @@ def failure_messages(check, wrong, tries=3):
 def assert_stub_is_not_done(check):
     with pytest.raises(CheckFailed, match=r"is not done yet: fill in the cell above"):
         getattr(exercises, check)(not_done)
+
+
+def assert_right_answer_passes(check, right, capsys, start="correct: "):
+    getattr(exercises, check)(right)
+    assert capsys.readouterr().out.startswith(start)
+
+
+def assert_hints_widen(messages, formula):
+    """The first failure gives the vague tier only (no ``formula``), the second the next tier."""
+    assert "hint 1 of 3" in messages[0] and formula not in messages[0].split("Hint")[-1]
+    assert "hint 2 of 3" in messages[1]
