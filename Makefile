@@ -53,16 +53,18 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $@
 	@echo "setup: done ($(VENV)/, the lab3 package and the '$(KERNEL)' Jupyter kernel)"
 
+# JupyterLab as both lab targets start it, on folder $(1): loopback only, one fixed port, a token.
+jupyter_lab = $(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(LAB_PORT) \
+  --ServerApp.port_retries=0 --ServerApp.root_dir=$(1) $(ALLOW_ROOT) $(LAB_ARGS)
+
 lab: setup ## open JupyterLab on the notebooks (localhost only, token required)
-	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(LAB_PORT) \
-	  --ServerApp.port_retries=0 --ServerApp.root_dir=notebooks $(ALLOW_ROOT) $(LAB_ARGS)
+	$(call jupyter_lab,notebooks)
 
 # The student's workspace: the handouts' student notebooks (no solution in that folder or under
 # it). Rebuilt when a lesson changed; a build that would overwrite a notebook the student changed
 # refuses (handouts never overwrite work), and the lab then opens on what is there.
 lab-student: setup $(HANDOUTS)/index.html ## open JupyterLab on the student notebooks in handouts/student/ (built if needed)
-	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(LAB_PORT) \
-	  --ServerApp.port_retries=0 --ServerApp.root_dir=$(HANDOUTS)/student $(ALLOW_ROOT) $(LAB_ARGS)
+	$(call jupyter_lab,$(HANDOUTS)/student)
 
 $(HANDOUTS)/index.html: $(NOTEBOOKS) $(HANDOUT_SOURCES) | $(STAMP)
 	$(PY) -m lab3.handouts --out $(HANDOUTS) || { test -f $@ && \
