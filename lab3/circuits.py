@@ -95,7 +95,7 @@ def format_value(value, digits=4, max_entries=16, zero=1e-12):
 # ----------------------------------------------------------------------------------------------
 
 
-def _check_graph(nodes, edges, show):
+def _validate_graph(nodes, edges, show):
     require(show in SHOWS, "show", show, f"one of {SHOWS}")
     names = [node.name for node in nodes]
     require(len(names) == len(set(names)), "nodes", names, "nodes with distinct names")
@@ -168,7 +168,7 @@ def draw(nodes, edges, *, show="values", title=None, ax=None, digits=4, max_entr
     import matplotlib.patches as mpatches
     import matplotlib.pyplot as plt
 
-    _check_graph(nodes, edges, show)
+    _validate_graph(nodes, edges, show)
     style = dict(digits=digits, max_entries=max_entries)
     xs = [node.xy[0] for node in nodes]
     ys = [node.xy[1] for node in nodes]
@@ -301,13 +301,6 @@ def _scalar_layout(inputs, gates, step=1.6, spacing=1.2):
 # ----------------------------------------------------------------------------------------------
 
 
-def _identity_backward(dout, cache):
-    return dout
-
-
-_BACKWARD = {"relu": backprop.relu_backward, "softmax": backprop.softmax_backward}
-
-
 def mlp_graph(weights, biases, x, y, reg=0.0, output="identity", activation="relu", *,
               weight_names=None, bias_names=None):
     """The network's computational graph on a batch, one node per matrix, values and gradients.
@@ -343,7 +336,7 @@ def mlp_graph(weights, biases, x, y, reg=0.0, output="identity", activation="rel
     d_y_hat = backprop.mse_backward(loss_cache)
     d_out, grads = d_y_hat, []
     for kind, linear_cache, activation_cache in reversed(caches):
-        dz = _BACKWARD.get(kind, _identity_backward)(d_out, activation_cache)
+        dz = backprop._ACTIVATIONS[kind][1](d_out, activation_cache)  # as gradients does
         d_in, dw, db = backprop.linear_backward(dz, linear_cache)
         grads.append((d_out, dz, d_in, dw, db))
         d_out = d_in

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from lab3.checks import is_count, is_finite_number, require
+from lab3.checks import is_count, require, require_nonnegative
 from lab3.training import train, validate_data
 
 
@@ -53,7 +53,7 @@ def layer_statistics(model, inputs, targets, *, reg=0.0):
     All values are Python floats and ints, computed in float64.
     """
     inputs, targets = validate_data(model, inputs, targets)
-    require(is_finite_number(reg) and reg >= 0, "reg", reg, "a finite number >= 0")
+    require_nonnegative("reg", reg)
     weights = [w.detach().double().requires_grad_(True) for w in model.weights]
     biases = [b.detach().double() for b in model.biases]
     h = inputs.T.double()  # (n, num_inputs)

@@ -8,9 +8,9 @@ The flow is ``Settings`` (the value of every control) -> ``run`` (train with ``e
 A run never raises for a bad *outcome*: divergence is a status like the others ("diverged",
 "stuck", "still learning", "learned"), with the losses recorded up to the stop. Bad *settings*
 raise the ``ValueError`` that ``lab3.train`` (or ``MultiLayerPerceptron``) would raise for them,
-word for word, because ``check`` calls the same checks.
+word for word, because ``validate`` calls the same checks.
 
-Names used by the notebook: ``Settings``, ``check``, ``parse_typed``, ``run``, ``summary`` here;
+Names used by the notebook: ``Settings``, ``validate``, ``parse_typed``, ``run``, ``summary`` here;
 ``draw``, ``small_multiples``, ``lean_png`` and ``Figure`` (``lab3.explore_figure``); ``Explorer``
 (``lab3.explore_widgets``).
 """
@@ -70,7 +70,7 @@ class Settings:
     n_samples: int = 1000
 
     def replace(self, **changes):
-        """A copy with ``changes`` applied (nothing is checked here: see ``check``)."""
+        """A copy with ``changes`` applied (nothing is checked here: see ``validate``)."""
         if isinstance(changes.get("hidden_sizes"), list):
             changes["hidden_sizes"] = tuple(changes["hidden_sizes"])
         return dataclasses.replace(self, **changes)
@@ -79,7 +79,7 @@ class Settings:
 FIELDS = tuple(f.name for f in dataclasses.fields(Settings))
 
 
-def check(settings):
+def validate(settings):
     """Raise the ``ValueError`` that training these settings would raise; return ``settings``.
 
     Training knobs go through ``lab3.training.validate_settings`` and the network's through
@@ -103,7 +103,7 @@ def _as_list(sizes):
 
 
 def parse_typed(text, settings):
-    """``settings`` with the ``name=value, ...`` pairs typed in ``text``; checked by ``check``.
+    """``settings`` with the ``name=value, ...`` pairs typed in ``text``; checked by ``validate``.
 
     Values are Python literals (``0.05``, ``7``, ``[8, 4]``, ``True``, ``"he"``); anything else is
     kept as the text typed, so ``learning_rate=abc`` is refused the way ``lab3.train`` refuses
@@ -123,7 +123,7 @@ def parse_typed(text, settings):
             changes[keyword.arg] = ast.literal_eval(keyword.value)
         except ValueError:
             changes[keyword.arg] = ast.get_source_segment(f"f({text})", keyword.value)
-    return check(settings.replace(**changes))
+    return validate(settings.replace(**changes))
 
 
 def target_matrix(settings):
@@ -179,7 +179,7 @@ def run(settings, *, stop=None, progress=None):
     each chunk ``progress(epochs_done, epochs)`` is called, and when ``stop()`` is true the run
     is abandoned and ``None`` returned (a newer setting has arrived).
     """
-    s = check(settings)
+    s = validate(settings)
     matrix = target_matrix(s)
     inputs, targets = create_linear_training_data(s.n_samples, matrix, seed=s.seed)
     model = MultiLayerPerceptron(2, list(s.hidden_sizes), 2, seed=s.seed, init=s.init,
@@ -203,11 +203,11 @@ def run(settings, *, stop=None, progress=None):
 
 def _train_in_chunks(model, inputs, targets, s, stop, progress):
     """``(History, diverged)`` of the whole run, or ``(None, None)`` when ``stop()`` said so."""
-    steps_per_epoch = -(-s.n_samples // s.batch_size)
-    chunk = s.epochs if s.epochs * steps_per_epoch <= CHUNK_STEPS else max(
-        1, CHUNK_STEPS // steps_per_epoch)
-    merged = History(validate_settings(s.n_samples, s.epochs, s.batch_size, s.learning_rate,
-                                       s.reg, "manual", s.shuffle, s.seed))
+    settings = validate_settings(s.n_samples, s.epochs, s.batch_size, s.learning_rate, s.reg,
+                                 "manual", s.shuffle, s.seed)
+    chunk = s.epochs if settings.total_steps <= CHUNK_STEPS else max(
+        1, CHUNK_STEPS // settings.steps_per_epoch)
+    merged = History(settings)
     done, diverged = 0, None
     while done < s.epochs and diverged is None:
         epochs = min(chunk, s.epochs - done)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lab3.data import create_linear_training_data
+from lab3.manual_engine import augmented
 from lab3.mlp import MultiLayerPerceptron
 from lab3.training import DivergedError, train
 
@@ -78,7 +79,7 @@ class _Net:
     def __init__(self, model, inputs, targets, reg):
         self.shapes = [(w.shape[0] + 1, w.shape[1]) for w in model.weights]
         self.relu = [a == "relu" for a in model.activations]
-        self.x = np.hstack([inputs.T.double().numpy(), np.ones((inputs.shape[1], 1))])  # (m, 3)
+        self.x = augmented(inputs.T.double().numpy())  # (m, 3): [x, 1], as ManualNet's
         self.y = targets.T.double().numpy()  # (m, 2)
         self.reg = reg
         self.is_weight = np.concatenate([np.r_[np.ones(r - 1), 0.0].repeat(c)

@@ -80,7 +80,7 @@ class Explorer:
     """
 
     def __init__(self, settings=None):
-        self.settings = explore.check(settings or explore.Settings())
+        self.settings = explore.validate(settings or explore.Settings())
         self.outcome, self.seconds, self.error = None, None, None
         self.controls = _controls(self.settings)
         self.typed = w.Text(placeholder="or type exact values, e.g. learning_rate=0.05, "
@@ -121,7 +121,7 @@ class Explorer:
                        * self.controls["depth"].value}
         else:
             changes = {name: value}
-        self._try(lambda: explore.check(self.settings.replace(**changes)))
+        self._try(lambda: explore.validate(self.settings.replace(**changes)))
 
     def _on_typed(self, text):
         if text.strip():

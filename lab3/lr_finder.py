@@ -54,7 +54,7 @@ def find_learning_rate(
     """
     inputs, targets = validate_data(model, inputs, targets)
     n = inputs.shape[1]
-    _check_settings(n, start, stop, steps, batch_size, reg)
+    _validate_settings(n, start, stop, steps, batch_size, reg)
     rates = start * (stop / start) ** (np.arange(steps) / (steps - 1))
     net = model.copy()
     params = net.parameters()
@@ -72,7 +72,7 @@ def find_learning_rate(
     return rates[: len(losses)].copy(), np.array(losses, dtype=np.float64)
 
 
-def _check_settings(n, start, stop, steps, batch_size, reg):
+def _validate_settings(n, start, stop, steps, batch_size, reg):
     """Refuse each bad setting by name (``n``: the number of samples)."""
     require(is_finite_number(start) and start > 0, "start", start, "a finite learning rate > 0")
     require(

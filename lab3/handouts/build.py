@@ -30,7 +30,7 @@ from lab3.handouts.html import (
     mathjax_source,
     student_notebook_exporter,
 )
-from lab3.handouts.swap import check_out, files_under, swap_in
+from lab3.handouts.swap import validate_out, files_under, swap_in
 
 
 @dataclasses.dataclass
@@ -82,7 +82,7 @@ def build(notebooks_dir, out, pdf=False, chromium=None, log=print):
         )
         for path, nb in notebooks
     ]
-    ours = check_out(out, plan(lessons, pdf, mathjax))
+    ours = validate_out(out, plan(lessons, pdf, mathjax))
 
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".lab3-build-", dir=out) as staging:

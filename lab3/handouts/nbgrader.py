@@ -35,7 +35,7 @@ from lab3.handouts.cells import (
     read_lessons,
     tags,
 )
-from lab3.handouts.swap import check_out, swap_in
+from lab3.handouts.swap import validate_out, swap_in
 
 POINTS = 1  # per check cell
 SCHEMA_VERSION = 3
@@ -56,7 +56,7 @@ def export(notebooks_dir, out, log=print):
     out = Path(out)
     lessons = read_lessons(notebooks_dir, executed=False)  # outputs are cleared anyway
     names = [path.stem for path, _ in lessons]
-    ours = check_out(out, ["nbgrader_config.py"] + [f"source/{n}/{n}.ipynb" for n in names])
+    ours = validate_out(out, ["nbgrader_config.py"] + [f"source/{n}/{n}.ipynb" for n in names])
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".lab3-build-", dir=out) as staging:
         staging = Path(staging)

@@ -40,7 +40,7 @@ def owned(out):
         ) from error
 
 
-def check_out(out, planned):
+def validate_out(out, planned):
     """Refuse (before anything is written) when building ``planned`` into ``out`` would
     overwrite or delete a file that an earlier build did not write, or that changed since."""
     out = Path(out)

@@ -60,7 +60,7 @@ def run_sweep(sweep, runs_dir, jobs=2, executor=None, retries=2, fail_fast=False
     plans = plan_runs(sweep, sweep_dir)
     records = {plan.run_id: done for plan in plans if (done := finished_result(plan))}
     todo = [plan for plan in plans if plan.run_id not in records]
-    check_writable(sweep_dir)
+    validate_writable(sweep_dir)
     if log is not False:
         print(f"sweep {sweep.name}: {len(plans)} runs, {len(plans) - len(todo)} already done, "
               f"{len(todo)} to run ({jobs} at a time) in {sweep_dir}",
@@ -91,7 +91,7 @@ def run_sweep(sweep, runs_dir, jobs=2, executor=None, retries=2, fail_fast=False
     return ordered
 
 
-def check_writable(sweep_dir):
+def validate_writable(sweep_dir):
     """Make ``sweep_dir`` and write a file there, or raise ``OSError`` saying which folder."""
     sweep_dir = Path(sweep_dir)
     try:

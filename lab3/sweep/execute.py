@@ -13,8 +13,8 @@ import threading
 import time
 from pathlib import Path
 
-from lab3.sweep.plan import belongs, read_metrics
-from lab3.sweep.records import DIVERGED, DONE, FAILED, RESERVED, TIMEOUT, failure_data
+from lab3.sweep.plan import finished_metrics, read_metrics
+from lab3.sweep.records import DIVERGED, FAILED, RESERVED, TIMEOUT, failure_data
 
 KERNEL_NAME = "lab3"
 DEFAULT_TIMEOUT = 600.0  # seconds per run; a default-sweep run takes about 5 s
@@ -46,8 +46,8 @@ def execute_run(plan, notebook, kernel_name=KERNEL_NAME, retries=2, timeout=DEFA
     with run_lock(folder, wait) as locked:
         if not locked:
             return {"status": BUSY}
-        done = read_metrics(plan.metrics_path)
-        if done is not None and belongs(plan, done) and done.get("status") in DONE:
+        done = finished_metrics(plan)
+        if done is not None:
             return {**done, "attempts": 0, "reused": True}  # another sweep ran it
         for stale in [plan.metrics_path, folder / "kernel.log", *folder.glob("*.tmp")]:
             stale.unlink(missing_ok=True)

@@ -10,7 +10,8 @@ matplotlib is imported inside the functions: importing ``lab3.sweep`` stays ligh
 import itertools
 import math
 
-OK = "ok"
+from lab3.sweep.records import OK
+
 PREFERRED_AXES = ("batch_size", "learning_rate")
 MAX_ANNOTATED_CELLS = 60  # more cells per panel than this: colours only, no numbers in them
 

@@ -109,5 +109,11 @@ def finished_result(plan):
     ``*.tmp`` file (a write cut short) or a truncated file never counts; a failed or timed-out
     run never does.
     """
-    record = recorded_result(plan)
-    return record if record is not None and record.status in DONE else None
+    data = finished_metrics(plan)
+    return None if data is None else make_record(plan, data)
+
+
+def finished_metrics(plan):
+    """The metrics dict behind ``finished_result``: this run's metrics.json, if it is done."""
+    data = read_metrics(plan.metrics_path)
+    return data if data is not None and belongs(plan, data) and data.get("status") in DONE else None

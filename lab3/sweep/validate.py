@@ -92,7 +92,7 @@ def validate(sweep):
                                 f"{_did_you_mean(name, known)}; the notebook's parameters are: "
                                 f"{allowed}{_unparsed_hint(sweep.notebook, name)}")
             else:
-                checked = [_checked(where, name, item, known[name], problems)
+                checked = [_validated(where, name, item, known[name], problems)
                            for item in (value if where == "grid" else [value])]
                 out[name] = checked if where == "grid" else checked[0]
     defaults = {name: default for name, (_, _, default) in known.items()
@@ -107,10 +107,10 @@ def validate(sweep):
     return replace(sweep, grid=grid, fixed=fixed, defaults=defaults, validated=True)
 
 
-def _checked(where, name, item, spec, problems):
+def _validated(where, name, item, spec, problems):
     """``item`` converted (int -> float where a float is expected), or a problem appended."""
     expected, element, default = spec
-    ok, converted = _check_type(item, expected, element)
+    ok, converted = _validate_type(item, expected, element)
     if not ok:
         problems.append(f"{where}: {name}={short(item)} is not allowed: expected "
                         f"{_describe(expected, element)} like the notebook's default "
@@ -183,7 +183,7 @@ def _unparsed_hint(notebook, name):
     return ""
 
 
-def _check_type(value, expected, element):
+def _validate_type(value, expected, element):
     """``(ok, value)``, the value converted from int to float where a float is expected."""
     if expected is None:
         return True, value
@@ -196,7 +196,7 @@ def _check_type(value, expected, element):
     if expected is list and element is not None:
         items = []
         for item in value:
-            ok, item = _check_type(item, element, None)
+            ok, item = _validate_type(item, element, None)
             if not ok:
                 return False, value
             items.append(item)
