@@ -56,14 +56,22 @@ $(STAMP): requirements.txt pyproject.toml
 # JupyterLab as both lab targets start it, on folder $(1): loopback only, one fixed port, a token.
 jupyter_lab = $(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(LAB_PORT) \
   --ServerApp.port_retries=0 --ServerApp.root_dir=$(1) $(ALLOW_ROOT) $(LAB_ARGS)
+# The port is tried first: a busy one would otherwise end in a traceback from jupyter_server.
+check_lab_port = $(PY) -c 'import socket, sys; s = socket.socket(); \
+  s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1])))' \
+  '$(LAB_PORT)' 2>/dev/null || { echo "make $@: port $(LAB_PORT) on 127.0.0.1 is busy (another" \
+  "JupyterLab?) or not a port number; choose another with LAB_PORT, e.g. make $@ LAB_PORT=8890" >&2; \
+  exit 2; }
 
 lab: setup ## open JupyterLab on the notebooks (localhost only, token required)
+	@$(check_lab_port)
 	$(call jupyter_lab,notebooks)
 
 # The student's workspace: the handouts' student notebooks (no solution in that folder or under
 # it). Rebuilt when a lesson changed; a build that would overwrite a notebook the student changed
 # refuses (handouts never overwrite work), and the lab then opens on what is there.
 lab-student: setup $(HANDOUTS)/index.html ## open JupyterLab on the student notebooks in handouts/student/ (built if needed)
+	@$(check_lab_port)
 	$(call jupyter_lab,$(HANDOUTS)/student)
 
 $(HANDOUTS)/index.html: $(NOTEBOOKS) $(HANDOUT_SOURCES) | $(STAMP)

@@ -94,7 +94,7 @@ def main(argv=None):
     if args.notebook:
         sweep = replace(sweep, notebook=Path(args.notebook).resolve())
     sweep = lab3_sweep.validate(sweep)
-    n_runs = len(sweep.points())
+    n_runs = sweep.size
     print(f"sweep {sweep.name!r}: {n_runs} runs of {os.path.relpath(sweep.notebook, ROOT)}, "
           f"--jobs {args.jobs}, {os.cpu_count()} CPUs", flush=True)
 

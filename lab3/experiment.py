@@ -79,7 +79,8 @@ def validate_parameters(**parameters):
     Everything a run needs is checked here, once, before anything is allocated: the training
     settings (with the size limits of ``lab3.checks``), the network's sizes, ``n_samples >= 3``
     (fewer cannot be read as a matrix), and ``results_path`` ("" or a file that ``save_metrics``
-    can write: not a folder, and in a folder that exists or can be made inside one that does).
+    can write: a regular file or none yet, in an existing, writable folder; never a folder, a
+    device or a FIFO), so a wrong path fails before training instead of after it.
     """
     unknown = sorted(set(parameters) - set(DEFAULTS))
     require(not unknown, "parameter", unknown[0] if unknown else None, f"one of {sorted(DEFAULTS)}")
@@ -142,8 +143,8 @@ def metrics(result):
 def save_metrics(path, values):
     """Write ``values`` as JSON to ``path`` atomically: a reader sees the whole file or none.
 
-    ``path`` must not be a folder; its folder is created if missing, but only inside one that
-    exists (a typo must not leave a tree of new folders behind). The file is standard JSON: a NaN
+    ``path`` must be a regular file or not exist yet, in an existing, writable folder
+    (``lab3.files.require_writable_file``). The file is standard JSON: a NaN
     or infinite number (a diverged loss) is written as ``null``. A run killed mid-write leaves at
     most a stray ``*.tmp`` file, never a truncated ``path`` (``lab3.files.atomic_write``).
     """

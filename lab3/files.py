@@ -4,14 +4,15 @@ A run killed half-way (kill -9 included) must never leave a truncated ``metrics.
 ``results.csv`` that looks like a result. The content goes to a temporary file in the same folder,
 is flushed to disk, then renamed over the target: ``os.replace`` is atomic on one filesystem.
 
-A typo in a path must not leave a tree of new folders behind, so at most one is created: the
-folder of ``path``, inside one that exists (``runs/r.json`` makes ``runs/``; ``a/b/r.json``
-needs ``a/``).
+A path is checked before anything is written (``require_writable_file``): its folder must exist
+and be writable, and if the path exists it must be a regular file. A typo in a folder name is
+refused instead of creating folders, and a device, a FIFO or a folder is never replaced.
 """
 
 import json
 import math
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -21,13 +22,11 @@ from lab3.checks import require
 def atomic_write(path, write, newline=None):
     """Call ``write(handle)`` on a temporary text file, then move it to ``path`` in one step.
 
-    If ``write`` raises, the temporary file is removed and ``path`` is left as it was.
-    ``ValueError`` if ``path`` is a folder, or if its folder is missing and so is the folder's own
-    folder (one missing level is created).
+    If ``write`` raises (a full disk included), the temporary file is removed and ``path`` is
+    left as it was. ``ValueError`` (nothing written) if ``require_writable_file`` refuses ``path``.
     """
     path = Path(path)
     require_writable_file("path", path)
-    path.parent.mkdir(exist_ok=True)
     handle = tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False,
                                          newline=newline)
     try:
@@ -37,6 +36,7 @@ def atomic_write(path, write, newline=None):
             os.fsync(handle.fileno())
         # NamedTemporaryFile makes its file 0600; a result file gets the mode any new file gets.
         os.chmod(handle.name, 0o666 & ~current_umask())
+        require_writable_file("path", path)  # still not a folder, device or FIFO
         os.replace(handle.name, path)
     except BaseException:
         os.unlink(handle.name)
@@ -50,16 +50,30 @@ def current_umask():
     return mask
 
 
-def require_writable_file(name, path):
-    """Refuse a ``path`` that is a folder, or that ``atomic_write`` would need 2+ new folders for.
+_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+          (stat.S_ISSOCK, "a socket"))
 
-    ``ValueError`` naming ``name``; nothing is created here.
+
+def require_writable_file(name, path):
+    """Refuse a ``path`` that exists but is not a regular file (a folder, a device, a FIFO, a
+    socket), or whose folder is missing or not writable. ``ValueError`` naming ``name``.
+
+    Checked up front by the callers that write at the end of a long run, so that a wrong path
+    fails in a second, not after training; nothing is created here.
     """
     path = Path(path)
-    require(not path.is_dir(), name, str(path), "a file name, but this is a folder")
-    require(path.parent.is_dir() or path.parent.parent.is_dir(), name, str(path),
-            f"a file in an existing folder, or in a new folder inside one, but neither "
-            f"{str(path.parent)!r} nor {str(path.parent.parent)!r} exists")
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        mode = None  # missing (or unreadable): a new file is made beside it
+    kind = next((kind for is_kind, kind in _KINDS if mode is not None and is_kind(mode)), None)
+    require(kind is None, name, str(path), f"a regular file, but this is {kind}")
+    folder = path.parent
+    require(folder.is_dir(), name, str(path),
+            f"a file in an existing folder, but the folder {str(folder)!r} does not exist")
+    require(os.access(folder, os.W_OK | os.X_OK), name, str(path),
+            f"a file in a folder you can write, but {str(folder)!r} is not writable")
 
 
 def json_ready(value):

@@ -3,8 +3,10 @@
 import json
 import math
 import os
+import re
 import stat
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -61,11 +63,35 @@ def test_huge_values_are_refused_in_well_under_a_second():
 
 
 def test_a_folder_is_not_a_results_path(tmp_path):
-    with pytest.raises(ValueError, match=r"^results_path='.*' is not allowed: a file name, but "
+    with pytest.raises(ValueError, match=r"^results_path='.*' is not allowed: a regular file, but "
                                          r"this is a folder$"):
         experiment.validate_parameters(results_path=str(tmp_path))
     path = str(tmp_path / "r.json")
     assert experiment.validate_parameters(results_path=path)["results_path"] == path
+
+
+@pytest.mark.parametrize("kind", ["character device", "folder", "FIFO (named pipe)",
+                                  "missing folder", "unwritable folder"])
+def test_a_results_path_that_is_no_regular_file_is_refused_before_training(tmp_path, kind,
+                                                                          monkeypatch):
+    """Refused by the parameters check, naming results_path, before any data or model exists;
+    and nothing at that path is replaced."""
+    path = {"character device": "/dev/null", "folder": str(tmp_path),
+            "FIFO (named pipe)": str(tmp_path / "pipe"),
+            "missing folder": str(tmp_path / "no-such-folder" / "r.json"),
+            "unwritable folder": str(tmp_path / "r.json")}[kind]
+    if kind.startswith("FIFO"):
+        os.mkfifo(path)
+    if kind == "unwritable folder":  # root may write anywhere: ask os.access what we pretend
+        monkeypatch.setattr(os, "access", lambda *args, **kwargs: False)
+    expected = {"missing folder": "the folder .* does not exist",
+                "unwritable folder": "is not writable"}.get(kind, re.escape(f"this is a {kind}"))
+    monkeypatch.setattr(experiment, "train_validated", lambda *a: pytest.fail("trained"))
+    with pytest.raises(ValueError, match=rf"^results_path='{path}' is not allowed: .*{expected}"):
+        experiment.run({"epochs": 1, "results_path": path})
+    with pytest.raises(ValueError, match=expected):
+        experiment.save_metrics(path, {"status": "ok"})
+    assert not Path(path).is_file()  # a device, FIFO or folder is never replaced by a file
 
 
 def test_checked_parameters_are_read_only_and_run_does_not_check_them_again(monkeypatch):
@@ -121,14 +147,12 @@ def test_save_metrics_writes_whole_json(tmp_path):
     assert os.listdir(path.parent) == ["metrics.json"]
 
 
-def test_save_metrics_creates_one_folder_at_most(tmp_path):
-    path = tmp_path / "deep" / "er" / "metrics.json"
-    with pytest.raises(ValueError, match="a file in an existing folder, or in a new folder"):
+def test_save_metrics_creates_no_folder(tmp_path):
+    path = tmp_path / "deep" / "metrics.json"
+    with pytest.raises(ValueError, match="a file in an existing folder, but the folder"):
         experiment.save_metrics(path, {"status": "ok"})
-    assert os.listdir(tmp_path) == []
-    experiment.save_metrics(tmp_path / "deep" / "metrics.json", {"status": "ok"})
-    assert os.listdir(tmp_path / "deep") == ["metrics.json"]
-    with pytest.raises(ValueError, match="a file name, but this is a folder"):
+    assert os.listdir(tmp_path) == []  # a typo in a folder name makes no folder
+    with pytest.raises(ValueError, match="a regular file, but this is a folder"):
         experiment.save_metrics(tmp_path, {"status": "ok"})
     with pytest.raises(ValueError, match="path='' is not allowed"):
         experiment.save_metrics("", {"status": "ok"})

@@ -96,7 +96,7 @@ def test_load_sweep_reads_a_sweep_file_and_resolves_the_notebook_from_the_projec
     assert sweep.notebook == (project / "notebooks" / "train.ipynb").resolve()
     assert sweep.grid == {"batch_size": [10, 50], "learning_rate": [0.1, 0.5, 1]}
     assert sweep.fixed == {"engine": "manual", "hidden_sizes": [3, 3]}
-    points = sweep.points()
+    points = list(sweep.points())
     assert len(points) == 6
     assert points[0] == {"batch_size": 10, "learning_rate": 0.1, "engine": "manual",
                          "hidden_sizes": [3, 3]}
@@ -107,7 +107,7 @@ def test_load_sweep_reads_a_sweep_file_and_resolves_the_notebook_from_the_projec
     assert validate(checked) is checked
 
 
-@pytest.mark.parametrize("name", ["default", "demo"])
+@pytest.mark.parametrize("name", ["default", "demo", "stability"])
 def test_the_committed_sweep_files_load_and_run_lean(name):
     sweep = load_sweep(ROOT / "sweeps" / f"{name}.yaml")
     assert sweep.name == name and sweep.notebook == LESSON.resolve()
@@ -131,8 +131,8 @@ def test_run_ids_are_readable_distinct_and_stable_across_processes(tmp_path):
             "print(json.dumps([run_id(p, ['batch_size', 'learning_rate', 'hidden_sizes']) "
             "for p in json.loads(sys.argv[1])])); "
             "assert 'torch' not in sys.modules and 'matplotlib' not in sys.modules")
-    other = subprocess.run([sys.executable, "-c", code, json.dumps(sweep.points())], check=True,
-                           capture_output=True, text=True,
+    other = subprocess.run([sys.executable, "-c", code, json.dumps(list(sweep.points()))],
+                           check=True, capture_output=True, text=True,
                            env={**os.environ, "PYTHONHASHSEED": "123"})
     assert json.loads(other.stdout) == ids
     # values that read the same once sanitized still get different ids; fixed values count

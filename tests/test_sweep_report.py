@@ -98,11 +98,36 @@ def test_no_labels_overlap_in_a_crowded_heatmap():
 
 def test_with_no_ok_run_there_is_nothing_to_draw_and_the_text_says_why():
     records = [record("failed", learning_rate=lr, batch_size=1, reg=0.0) for lr in (0.1, 0.5)]
-    assert figures.plot_heatmaps(records, "final_loss") is None
-    assert figures.plot_loss_curves(records) is None
+    with pytest.raises(figures.NothingToDraw, match="no run finished ok with a final_loss"):
+        figures.plot_heatmaps(records, "final_loss")
+    with pytest.raises(figures.NothingToDraw, match=r"no run finished ok .*\(2 runs: 2 failed\)"):
+        figures.plot_loss_curves(records)
     assert figures.status_line(records) == "2 runs: 2 failed"
     table = figures.table(records, figures.varying(records))
     assert "learning_rate=0.1: failed: failed: something" in table
+
+
+def test_show_prints_one_line_saying_why_a_figure_cannot_be_drawn(capsys):
+    records = [record(learning_rate=0.1, batch_size=1, reg=0.0)]  # one run: nothing varies
+    figures.show(figures.plot_heatmaps, records, "final_loss")
+    out = capsys.readouterr().out
+    assert out == ("heatmaps: nothing to draw: nothing varies in this sweep; a heatmap needs a "
+                   "parameter with two values or more\n")
+    assert not plt.get_fignums()  # no half-drawn figure left behind
+    figures.show(figures.plot_loss_curves, records)  # one run has a curve: drawn, not explained
+    assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize("varying_name", ["learning_rate", "batch_size", "epochs", "reg"])
+def test_a_heatmap_over_one_varying_parameter_is_one_row_labelled_with_it(varying_name):
+    records = [record(**{"learning_rate": 0.1, "batch_size": 10, "reg": 0.0, varying_name: v},
+                      swept=[varying_name], final_loss=0.1 * (i + 1))
+               for i, v in enumerate((1, 2, 3))]
+    fig = figures.plot_heatmaps(records, "final_loss")
+    (panel,) = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    assert panel.get_xlabel() == varying_name and panel.get_ylabel() == ""
+    assert sorted(texts(fig)) == ["0.1", "0.2", "0.3"]
+    plt.close(fig)
 
 
 def test_the_shipped_example_is_the_default_sweep_and_retrains_to_its_numbers():

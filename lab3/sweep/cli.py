@@ -1,7 +1,9 @@
 """The command line: ``python -m lab3.sweep FILE [options]``.
 
-Exit status: 0 every run ok, 1 some run not ok (or the sweep was stopped), 2 the sweep cannot
-run (a bad file, option or runs folder: one line on stderr, never a traceback), 130 interrupted.
+Exit status: 0 every run ok or diverged (a diverged run is a result: the sweep explored a step
+too large), 1 some run failed, timed out or was not run (or the sweep was stopped), 2 the sweep
+cannot run (a bad file, option or runs folder: one line on stderr, never a traceback), 130
+interrupted.
 SIGTERM is handled like Ctrl-C: the finished runs are kept and the results are written.
 """
 
@@ -14,7 +16,7 @@ from pathlib import Path
 
 from lab3.sweep.drive import ExecutorLost, run_sweep
 from lab3.sweep.execute import DEFAULT_TIMEOUT
-from lab3.sweep.records import OK
+from lab3.sweep.records import DONE
 from lab3.sweep.results import summarize
 from lab3.sweep.spec import MAX_RUNS, SweepError, load_sweep, short
 from lab3.sweep.validate import validate
@@ -113,7 +115,7 @@ def main(argv=None):
         from lab3.sweep.report import write_report
 
         print(f"report: {write_report(sweep_dir)}")
-    return 0 if all(r.status == OK for r in records) else 1
+    return 0 if all(r.status in DONE for r in records) else 1
 
 
 def _fail(message):

@@ -15,8 +15,15 @@ from collections import deque
 from pathlib import Path
 
 from lab3.checks import is_count, is_int, require
-from lab3.sweep.execute import BUSY, DEFAULT_TIMEOUT, KERNEL_NAME, execute_run, worker_setup
-from lab3.sweep.plan import finished_result, plan_runs, recorded_result
+from lab3.sweep.execute import (
+    BUSY,
+    DEFAULT_TIMEOUT,
+    KERNEL_NAME,
+    execute_run,
+    record_failure,
+    worker_setup,
+)
+from lab3.sweep.plan import claim_folder, finished_result, plan_runs, recorded_result
 from lab3.sweep.records import FAILED, OK, failure_data, make_record, not_run
 from lab3.sweep.results import write_results
 from lab3.sweep.validate import validate
@@ -49,7 +56,8 @@ def run_sweep(sweep, runs_dir, jobs=2, executor=None, retries=2, fail_fast=False
         health: a callable returning None while the executor works, else why it cannot
             (``ExecutorLost`` is raised with that message, after the results are written).
 
-    Raises ``OSError`` when the runs folder cannot be written (nothing has run then).
+    Raises ``OSError`` when the runs folder cannot be written, ``SweepError`` when it holds the
+    runs of another sweep file with the same name (nothing has run then).
     """
     require(is_count(jobs), "jobs", jobs, "an integer >= 1")
     require(is_int(retries) and retries >= 0, "retries", retries, "an integer >= 0")
@@ -61,6 +69,7 @@ def run_sweep(sweep, runs_dir, jobs=2, executor=None, retries=2, fail_fast=False
     records = {plan.run_id: done for plan in plans if (done := finished_result(plan))}
     todo = [plan for plan in plans if plan.run_id not in records]
     validate_writable(sweep_dir)
+    claim_folder(sweep_dir, sweep)
     if log is not False:
         print(f"sweep {sweep.name}: {len(plans)} runs, {len(plans) - len(todo)} already done, "
               f"{len(todo)} to run ({jobs} at a time) in {sweep_dir}",
@@ -179,8 +188,10 @@ def _outcome(plan, future):
         detail = "".join(traceback.format_exception_only(type(error), error)).strip()
         data = failure_data(plan.expected, FAILED, type(error).__name__,
                             f"the worker running this run failed: {detail}", plan.output, 1)
-        write_json(plan.metrics_path, data)
+        plan.folder.mkdir(exist_ok=True)
+        record_failure(plan.metrics_path, data)
         return data
     if data.get("status") != BUSY and not plan.metrics_path.exists():
-        write_json(plan.metrics_path, data)  # a cluster whose workers write to another disk
+        plan.folder.mkdir(exist_ok=True)  # a cluster whose workers write to another disk
+        write_json(plan.metrics_path, data)
     return data

@@ -132,11 +132,21 @@ def _papermill_once(plan, notebook, kernel_name, timeout, cwd):
 
 
 def _failure(plan, expected, status, ename, evalue, attempts):
+    data = failure_data(expected, status, ename, evalue, plan.output, attempts)
+    record_failure(plan.metrics_path, data)
+    return data
+
+
+def record_failure(metrics_path, data):
+    """Write a run's failure ``data`` to its ``metrics.json``. When even that fails (a full disk:
+    the notebook may have written an ok result before its own output could not be saved), remove
+    the file: an ok result never stands beside a notebook that was not saved whole."""
     from lab3.files import write_json
 
-    data = failure_data(expected, status, ename, evalue, plan.output, attempts)
-    write_json(plan.metrics_path, data)
-    return data
+    try:
+        write_json(metrics_path, data)
+    except OSError:
+        Path(metrics_path).unlink(missing_ok=True)
 
 
 def kernel_failed_to_start(error):

@@ -3,12 +3,14 @@
 Every function copes with what a real sweep produces: runs that did not finish (drawn grey and
 labelled with their status), records with missing values, a grid over any parameters (the ones
 not on a heatmap's axes become facets, one panel per combination, so no two runs share a cell),
-and no ok run at all (nothing to draw: the functions say so instead of drawing empty axes).
+one run, and no ok run at all. A figure these records cannot give raises ``NothingToDraw``, whose
+message says why in one line; ``show`` prints that line instead of a figure.
 matplotlib is imported inside the functions: importing ``lab3.sweep`` stays light.
 """
 
 import itertools
 import math
+from dataclasses import dataclass
 
 from lab3.sweep.records import OK
 
@@ -80,14 +82,38 @@ def table(records, names, sort_by="matrix_error"):
     return "\n".join(lines)
 
 
+class NothingToDraw(ValueError):
+    """A figure that these records cannot give; the message says why, in one line."""
+
+
+def show(plot, records, *args, **kwargs):
+    """Draw ``plot(records, *args, **kwargs)`` and show it, or print in one line why it cannot
+    be drawn (``NothingToDraw``): a report cell never fails on a sweep it was not written for."""
+    import matplotlib.pyplot as plt
+
+    try:
+        plot(records, *args, **kwargs)
+    except NothingToDraw as reason:
+        print(f"{_plot_name(plot)}: nothing to draw: {reason}")
+        return
+    plt.show()
+
+
+def _plot_name(plot):
+    return getattr(plot, "__name__", "figure").removeprefix("plot_").replace("_", " ")
+
+
 def plot_loss_curves(records, ax=None):
     """Training mse per epoch of every ok run with a loss curve, labelled by every varying
-    parameter; colour follows the first of them, line style the second. None if none has one."""
+    parameter; colour follows the first of them, line style the second.
+
+    Raises ``NothingToDraw`` when no ok run has a loss curve.
+    """
     import matplotlib.pyplot as plt
 
     runs = [r for r in ok_runs(records) if r.get("epoch_loss")]
     if not runs:
-        return None
+        raise NothingToDraw(f"no run finished ok with a loss curve ({status_line(records)})")
     names = varying(records)
     if ax is None:
         # the legend goes under the axes, in columns: it never covers a curve or squeezes them
@@ -111,82 +137,121 @@ def plot_loss_curves(records, ax=None):
     return ax.figure
 
 
+@dataclass(frozen=True)
+class _HeatmapLayout:
+    """What a set of heatmap panels shows: the axes' parameters and levels, the facets."""
+
+    value: str
+    x: str
+    y: str
+    xs: list
+    ys: list
+    facets: list
+    panels: list  # one tuple of facet values per panel
+
+    @property
+    def annotated(self):
+        return len(self.xs) * len(self.ys) <= MAX_ANNOTATED_CELLS
+
+
 def plot_heatmaps(records, value, x=None, y=None, log=True):
     """Heatmaps of ``value`` over ``x`` by ``y``, one panel per combination of the other
-    varying parameters; a shared, labelled colour bar. None when no ok run has a ``value``.
+    varying parameters; a shared, labelled colour bar.
 
     ``x`` and ``y`` default to batch_size and learning_rate when they vary, else the first
-    varying parameters. A run that is not ok (or misses ``value``) is a grey cell named by its
-    status; a combination no run has is left blank and says "no run".
+    varying parameters; with one varying parameter the panel is one row. A run that is not ok (or
+    misses ``value``) is a grey cell named by its status; a combination no run has is left blank.
+    Raises ``NothingToDraw`` when no ok run has a ``value`` or nothing varies.
     """
     import matplotlib.pyplot as plt
-    from matplotlib import patheffects
     from matplotlib.colors import LogNorm, Normalize
 
     values = [number(r.get(value)) for r in ok_runs(records, value)]
     if not values:
-        return None
-    names = varying(records)
-    x, y = _axes(names, x, y)
-    facets = [n for n in names if n not in (x, y)]
-    xs, ys = _levels(records, x), _levels(records, y)
-    panels = list(itertools.product(*[_levels(records, n) for n in facets])) or [()]
+        raise NothingToDraw(f"no run finished ok with a {value} ({status_line(records)})")
+    layout = _heatmap_layout(records, value, x, y)
     use_log = log and min(values) > 0
     norm = LogNorm(min(values), max(values)) if use_log else Normalize(min(values), max(values))
-    cols = min(len(panels), 3)
-    rows = math.ceil(len(panels) / cols)
-    cell = 0.55 if len(xs) * len(ys) > MAX_ANNOTATED_CELLS else 0.9
+    cols = min(len(layout.panels), 3)
+    rows = math.ceil(len(layout.panels) / cols)
+    cell = 0.9 if layout.annotated else 0.55
     fig, axes = plt.subplots(rows, cols, squeeze=False, layout="constrained",
-                             figsize=(max(3.6, 1.3 + cell * len(xs)) * cols + 1.2,
-                                      max(2.8, 1.2 + 0.6 * len(ys)) * rows))
-    image = None
-    for ax, panel in zip(axes.flat, panels):
-        grid = [[math.nan] * len(xs) for _ in ys]
-        labels = {}
-        for r in records:
-            if any(_key(r.get(n)) != _key(v) for n, v in zip(facets, panel)):
-                continue
-            i, j = ys.index(_key(r.get(y))), xs.index(_key(r.get(x)))
-            v = number(r.get(value)) if r.get("status") == OK else None
-            if v is not None:
-                grid[i][j] = v
-                labels[i, j] = f"{v:.2g}"
-            else:
-                labels[i, j] = r.get("status") if r.get("status") != OK else "missing"
-        ax.set_facecolor("lightgray")
-        image = ax.imshow(grid, origin="lower", cmap="viridis_r", norm=norm, aspect="auto")
-        if len(xs) * len(ys) <= MAX_ANNOTATED_CELLS:
-            for (i, j), text in labels.items():
-                ax.text(j, i, text, ha="center", va="center", fontsize=7,
-                        path_effects=[patheffects.withStroke(linewidth=2, foreground="white")])
-        ax.set_xticks(range(len(xs)), [_text(v) for v in xs],
-                      rotation=45 if len(xs) > 5 else 0, fontsize=8)
-        ax.set_yticks(range(len(ys)), [_text(v) for v in ys], fontsize=8)
-        ax.set_xlabel(x or "(one value)")
-        ax.set_ylabel(y or "(one value)")
-        ax.set_title(", ".join(f"{n}={_text(v)}" for n, v in zip(facets, panel)) or value,
-                     fontsize=9)
-    for ax in axes.flat[len(panels):]:
+                             figsize=(max(3.6, 1.3 + cell * len(layout.xs)) * cols + 1.2,
+                                      max(2.8, 1.2 + 0.6 * len(layout.ys)) * rows))
+    for ax, panel in zip(axes.flat, layout.panels):
+        image = _draw_panel(ax, records, layout, panel, norm)
+    for ax in axes.flat[len(layout.panels):]:
         ax.remove()  # no empty panels
     bar = fig.colorbar(image, ax=axes[0, -1] if rows == 1 and cols == 1 else axes.ravel().tolist(),
                        shrink=0.9)
     bar.set_label(f"{value}{' (log scale)' if use_log else ''}; grey: no value")
-    fig.suptitle(f"{value} over {x or '-'} x {y or '-'}"
-                 + (f", one panel per {' x '.join(facets)}" if facets else ""), fontsize=10)
+    fig.suptitle(f"{value} over {layout.x} x {layout.y or '-'}"
+                 + (f", one panel per {' x '.join(layout.facets)}" if layout.facets else ""),
+                 fontsize=10)
     return fig
 
 
+def _heatmap_layout(records, value, x, y):
+    names = varying(records)
+    if not names:
+        raise NothingToDraw("nothing varies in this sweep; a heatmap needs a parameter with "
+                            "two values or more")
+    x, y = _axes(names, x, y)
+    facets = [n for n in names if n not in (x, y)]
+    panels = list(itertools.product(*[_levels(records, n) for n in facets])) or [()]
+    return _HeatmapLayout(value, x, y, _levels(records, x), _levels(records, y), facets, panels)
+
+
+def _draw_panel(ax, records, layout, panel, norm):
+    """One heatmap panel: the runs whose facet values are ``panel``; returns its image."""
+    grid = [[math.nan] * len(layout.xs) for _ in layout.ys]
+    labels = {}
+    for r in records:
+        if any(_key(r.get(n)) != _key(v) for n, v in zip(layout.facets, panel)):
+            continue
+        i, j = layout.ys.index(_key(r.get(layout.y))), layout.xs.index(_key(r.get(layout.x)))
+        v = number(r.get(layout.value)) if r.get("status") == OK else None
+        if v is not None:
+            grid[i][j] = v
+        labels[i, j] = f"{v:.2g}" if v is not None else _missing_label(r)
+    ax.set_facecolor("lightgray")
+    image = ax.imshow(grid, origin="lower", cmap="viridis_r", norm=norm, aspect="auto")
+    if layout.annotated:
+        _annotate(ax, labels)
+    ax.set_xticks(range(len(layout.xs)), [_text(v) for v in layout.xs],
+                  rotation=45 if len(layout.xs) > 5 else 0, fontsize=8)
+    ax.set_yticks(range(len(layout.ys)), [_text(v) for v in layout.ys], fontsize=8)
+    ax.set_xlabel(layout.x)
+    ax.set_ylabel(layout.y or "")
+    ax.set_title(", ".join(f"{n}={_text(v)}" for n, v in zip(layout.facets, panel))
+                 or layout.value, fontsize=9)
+    return image
+
+
+def _missing_label(record):
+    return record.get("status") if record.get("status") != OK else "missing"
+
+
+def _annotate(ax, labels):
+    from matplotlib import patheffects
+
+    for (i, j), text in labels.items():
+        ax.text(j, i, text, ha="center", va="center", fontsize=7,
+                path_effects=[patheffects.withStroke(linewidth=2, foreground="white")])
+
+
 def _axes(names, x, y):
+    """The heatmap's ``(x, y)``: the given ones, else batch_size and learning_rate when they
+    vary, else the first varying parameters. ``x`` is always set; ``y`` is None (one row) when
+    only one parameter varies."""
+    free = [n for n in PREFERRED_AXES if n in names] + [n for n in names
+                                                         if n not in PREFERRED_AXES]
+    free = [n for n in free if n not in (x, y)]
     if x is None:
-        x = next((n for n in PREFERRED_AXES[:1] if n in names), None)
+        x = free.pop(0) if free else None
     if y is None:
-        y = next((n for n in PREFERRED_AXES[1:] if n in names and n != x), None)
-    rest = [n for n in names if n not in (x, y)]
-    if x is None and rest:
-        x = rest.pop(0)
-    if y is None and rest:
-        y = rest.pop(0)
-    return x, y
+        y = free.pop(0) if free else None
+    return (x, y) if x is not None else (y, None)
 
 
 def _levels(records, name):

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lab3.sweep.records import DONE, make_record
+from lab3.sweep.spec import SweepError
+
+OWNER = "sweep-file.json"  # in a sweep's runs folder: the sweep file whose runs it holds
 
 
 def run_id(parameters, names=None):
@@ -32,14 +35,27 @@ def _short(value):
     return str(value)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PlannedRun:
-    """One grid point: its id, explicit parameters, expected recorded parameters and folder."""
+    """One grid point: its id, explicit parameters, and the folder it runs in.
+
+    Slotted and sharing ``defaults`` and ``sweep_dir`` with the other runs of its sweep: a plan
+    of a million runs holds little more than their parameters.
+    """
 
     run_id: str
     parameters: dict  # what the sweep passes (grid + fixed), results_path aside
-    expected: dict  # the notebook's defaults overlaid with ``parameters``
-    folder: Path
+    defaults: dict  # the notebook's own parameter values (one dict for the whole sweep)
+    sweep_dir: Path
+
+    @property
+    def expected(self):
+        """Every parameter the run records: the notebook's defaults overlaid with ours."""
+        return {**self.defaults, **self.parameters}
+
+    @property
+    def folder(self):
+        return self.sweep_dir / self.run_id
 
     @property
     def output(self):
@@ -52,9 +68,9 @@ class PlannedRun:
 
 def plan_runs(sweep, sweep_dir):
     """The ``PlannedRun`` of every grid point of a validated ``sweep``, in grid order."""
-    defaults = sweep.defaults or {}
-    return [PlannedRun(rid := run_id(point, sweep.grid), point, {**defaults, **point},
-                       Path(sweep_dir) / rid) for point in sweep.points()]
+    defaults, sweep_dir = sweep.defaults or {}, Path(sweep_dir)
+    return [PlannedRun(run_id(point, sweep.grid), point, defaults, sweep_dir)
+            for point in sweep.points()]
 
 
 def same(a, b):
@@ -117,3 +133,35 @@ def finished_metrics(plan):
     """The metrics dict behind ``finished_result``: this run's metrics.json, if it is done."""
     data = read_metrics(plan.metrics_path)
     return data if data is not None and belongs(plan, data) and data.get("status") in DONE else None
+
+
+def claim_folder(sweep_dir, sweep):
+    """Make ``sweep_dir`` the runs folder of ``sweep``'s file, or refuse with ``SweepError``.
+
+    Two sweep files with the same ``name:`` would share one runs folder, and the second would
+    replace the first one's results.csv and results.jsonl. The folder records the sweep file it
+    was made from (``OWNER``); another file that still exists is refused, naming both. A folder
+    with no record yet (or whose file is gone: moved or renamed) is claimed. A ``Sweep`` built
+    in Python, with no file, claims nothing and is never refused.
+    """
+    from lab3.files import write_json
+
+    if sweep.source is None:
+        return
+    owner_path = Path(sweep_dir) / OWNER
+    owner = (read_metrics(owner_path) or {}).get("sweep_file")
+    mine = Path(sweep.source).resolve()
+    if isinstance(owner, str) and owner != str(mine) and _other_file(owner, mine):
+        raise SweepError(f"the sweep name {sweep.name!r} is taken: {sweep_dir} holds the runs of "
+                         f"{owner}, and {mine} has the same name; give one of them another "
+                         "name: (it names the runs folder), or run it with another RUNS_DIR")
+    if owner != str(mine):
+        write_json(owner_path, {"sweep_file": str(mine), "name": sweep.name})
+
+
+def _other_file(owner, mine):
+    """True when ``owner`` is an existing file that is not ``mine``."""
+    try:
+        return Path(owner).is_file() and not Path(owner).samefile(mine)
+    except OSError:
+        return False

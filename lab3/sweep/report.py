@@ -1,19 +1,21 @@
-"""The sweep report: notebook 06 executed on a sweep's records, then offline HTML.
+"""The sweep report: notebook 06's report cells executed on a sweep's records, then offline HTML.
 
-``write_report(sweep_dir)`` runs ``notebooks/06_sweep_report.ipynb`` with papermill (parameter
-``sweep_dir``) into ``<sweep_dir>/report.ipynb`` and turns it into ``report.html`` with the
+``write_report(sweep_dir)`` takes ``notebooks/06_sweep_report.ipynb`` without the cells that only
+belong to the lesson (``REPORT_DROPS``: the exercises, teaching notes and the cells that read the
+default sweep, tagged ``lesson-only``), so those cells never execute on another sweep's records.
+papermill runs what is left (parameter ``sweep_dir``) into ``<sweep_dir>/report.ipynb``, and the
 handouts' exporter (``lab3.handouts.html_exporter``: nbconvert's lab template made offline, no
-script from the internet). The page is titled with the sweep's name and hides the code (it is
-in ``report.ipynb``); the lesson's exercises and teaching notes are left out. Its math is typeset
-by the MathJax copy in ``<runs dir>/mathjax/`` (from ``lab3.handouts.mathjax_source``), so keep the
-runs folder together when moving it.
+script from the internet) turns it into ``report.html``, titled with the sweep's name, code hidden
+(it is in ``report.ipynb``). Its math is typeset by the MathJax copy in ``<runs dir>/mathjax/``
+(from ``lab3.handouts.mathjax_source``), so keep the runs folder together when moving it.
 """
 
 import os
 import shutil
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from lab3.sweep.spec import LAB3_PROJECT as ROOT
+
 REPORT_NOTEBOOK = ROOT / "notebooks" / "06_sweep_report.ipynb"
 # The default sweep's records, as `python -m lab3.sweep sweeps/default.yaml` writes them: what
 # notebook 06 shows when it is given no sweep folder (tests/test_sweep_report.py re-trains them).
@@ -43,7 +45,7 @@ def write_report(sweep_dir, notebook=REPORT_NOTEBOOK, kernel_name="lab3", force=
 
     with open(sweep_dir / "report.kernel.log", "ab") as log:  # the kernel's own chatter
         executed = papermill.execute_notebook(
-            str(notebook), str(sweep_dir / "report.ipynb"),
+            report_cells(notebook), str(sweep_dir / "report.ipynb"),
             parameters={"sweep_dir": str(sweep_dir)}, kernel_name=kernel_name,
             progress_bar=False, cwd=str(Path(notebook).parent),
             kernel_manager_class=logging_kernel_manager(log))
@@ -54,16 +56,26 @@ def write_report(sweep_dir, notebook=REPORT_NOTEBOOK, kernel_name="lab3", force=
     return html
 
 
+def report_cells(notebook=REPORT_NOTEBOOK):
+    """The report notebook (a NotebookNode): ``notebook`` without its cells tagged
+    ``REPORT_DROPS``. What is left reads any sweep's records, whatever its grid."""
+    import nbformat
+
+    lesson = nbformat.read(str(notebook), as_version=4)
+    lesson.cells = [cell for cell in lesson.cells
+                    if not set(cell.metadata.get("tags", [])) & set(REPORT_DROPS)]
+    return lesson
+
+
 def report_exporter(mathjax_url):
-    """The handouts' offline HTML exporter, configured for a report: code hidden, the lesson's
-    exercises, teaching notes and ``lesson-only`` cells left out.
+    """The handouts' offline HTML exporter, configured for a report: code and prompts hidden.
 
     A thin wrapper: ``lab3.handouts.html_exporter`` does the work (offline template, MathJax
     from ``mathjax_url``); the report only adds ``exclude_input``.
     """
     from lab3.handouts import html_exporter
 
-    exporter = html_exporter(drop_cells=REPORT_DROPS, mathjax_url=mathjax_url)
+    exporter = html_exporter(mathjax_url=mathjax_url)
     exporter.exclude_input = True  # the code is in report.ipynb
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True

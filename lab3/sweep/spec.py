@@ -35,6 +35,8 @@ MAX_ITEMS = 1_000  # scalars in one value, counted through lists and mappings (a
 MAX_FILE_BYTES = 1_000_000
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 PROJECT_MARKERS = ("pyproject.toml", ".git")
+# lab3's own project (the folder holding notebooks/): a sweep file anywhere may name its notebooks
+LAB3_PROJECT = Path(__file__).resolve().parents[2]
 
 _repr = reprlib.Repr()
 _repr.maxstring, _repr.maxother, _repr.maxlist, _repr.maxdict, _repr.maxlevel = 60, 60, 6, 6, 2
@@ -75,10 +77,11 @@ class Sweep:
         return math.prod(len(values) for values in self.grid.values())
 
     def points(self):
-        """The explicit parameters of every run (grid values, then the fixed ones), in order."""
+        """The explicit parameters of every run (grid values, then the fixed ones), in order,
+        one at a time: a grid of a million runs is never held as a table."""
         names = list(self.grid)
-        return [{**dict(zip(names, values)), **self.fixed}
-                for values in itertools.product(*(self.grid[n] for n in names))]
+        for values in itertools.product(*(self.grid[n] for n in names)):
+            yield {**dict(zip(names, values)), **self.fixed}
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -231,6 +234,9 @@ def project_root(folder):
 
 
 def _resolve_notebook(path, notebook):
+    """The notebook's absolute path: absolute as given, else relative to the sweep file's folder
+    or a folder above it inside its project, else to lab3's own project or its ``notebooks/``
+    (so ``notebook: 04_batched_sgd.ipynb`` works from a sweep file in any folder)."""
     if not isinstance(notebook, str) or not notebook.endswith(".ipynb"):
         raise SweepError(f"{path}: notebook={short(notebook)} is not allowed: the path of a "
                          ".ipynb file")
@@ -248,8 +254,15 @@ def _resolve_notebook(path, notebook):
                              f"{root}: give a path inside it, or an absolute path")
         if candidate.is_file():
             return candidate
+    lab3_notebooks = LAB3_PROJECT / "notebooks"
+    for base in (LAB3_PROJECT, lab3_notebooks):
+        candidate = (base / notebook).resolve()
+        if candidate.is_relative_to(LAB3_PROJECT) and candidate.is_file():
+            return candidate
     raise SweepError(f"{path}: notebook {short(notebook)} not found (looked in {folder} and the "
-                     f"folders above it up to the project {root})")
+                     f"folders above it up to the project {root}, and in {lab3_notebooks}): "
+                     f"write a lesson's file name such as 04_batched_sgd.ipynb, or an absolute "
+                     "path")
 
 
 def _did_you_mean(word, choices):

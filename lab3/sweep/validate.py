@@ -123,9 +123,12 @@ def _validated(where, name, item, spec, problems):
 
 
 def _notebook_rules(known, defaults, sweep):
-    """The training notebooks' own check (``experiment.validate_parameters``) on every run."""
-    from lab3.sweep.spec import MAX_RUNS
+    """The training notebooks' own check (``experiment.validate_parameters``) on every run.
 
+    The runs are checked as they are generated, however many (``--max-runs`` may allow
+    millions): memory stays flat. Every run is checked until ``MAX_PROBLEMS`` different problems
+    are found (the sweep is refused then anyway).
+    """
     names = set(known)
     try:
         from lab3.experiment import DEFAULTS, validate_parameters
@@ -134,7 +137,7 @@ def _notebook_rules(known, defaults, sweep):
     if not names <= set(DEFAULTS):
         return []  # not a training notebook: it has rules of its own we cannot know
     problems, seen = [], set()
-    for point in sweep.points() if sweep.size <= MAX_RUNS else []:
+    for point in sweep.points():
         run = {**defaults, **point, RESERVED: ""}
         try:
             validate_parameters(**run)
@@ -146,6 +149,9 @@ def _notebook_rules(known, defaults, sweep):
                                   if k in sweep.grid)
                 problems.append(f"the notebook's check refuses the run {shown or 'of fixed'}: "
                                 f"{message if len(message) <= 300 else message[:297] + '...'}")
+                if len(problems) == MAX_PROBLEMS:
+                    problems.append("(the check stopped here; fix these and run it again)")
+                    break
     return problems
 
 
