@@ -166,38 +166,68 @@ def _validate_shapes(weights, biases, x, y=None):
         raise ValueError(f"{name} has shape {shape} but {other} has shape {other_shape}: {why}")
 
     if len(weights) < 1 or len(weights) != len(biases):
-        raise ValueError(f"need one bias per weight matrix and at least one layer: "
-                         f"got {len(weights)} weights and {len(biases)} biases")
+        raise ValueError(
+            f"need one bias per weight matrix and at least one layer: "
+            f"got {len(weights)} weights and {len(biases)} biases"
+        )
     named = [("x", x), ("y", y)] + [(f"weights[{i}]", w) for i, w in enumerate(weights)]
     for name, a in named:
         if a is not None and a.ndim != 2:
             raise ValueError(f"{name} has shape {a.shape} but must be 2-D (rows are samples)")
     if x.shape[1] != weights[0].shape[0]:
-        fail("x", x.shape, "weights[0]", weights[0].shape,
-             f"x's width must equal weights[0]'s fan_in ({weights[0].shape[0]})")
+        fail(
+            "x",
+            x.shape,
+            "weights[0]",
+            weights[0].shape,
+            f"x's width must equal weights[0]'s fan_in ({weights[0].shape[0]})",
+        )
     for i in range(1, len(weights)):
         if weights[i].shape[0] != weights[i - 1].shape[1]:
-            fail(f"weights[{i}]", weights[i].shape, f"weights[{i - 1}]", weights[i - 1].shape,
-                 f"weights[{i}]'s fan_in must equal weights[{i - 1}]'s fan_out "
-                 f"({weights[i - 1].shape[1]})")
+            fail(
+                f"weights[{i}]",
+                weights[i].shape,
+                f"weights[{i - 1}]",
+                weights[i - 1].shape,
+                f"weights[{i}]'s fan_in must equal weights[{i - 1}]'s fan_out "
+                f"({weights[i - 1].shape[1]})",
+            )
     for i, (w, b) in enumerate(zip(weights, biases)):
         if b.shape != (1, w.shape[1]):
-            fail(f"biases[{i}]", b.shape, f"weights[{i}]", w.shape,
-                 f"biases[{i}] must have shape (1, {w.shape[1]}), one entry per output unit")
+            fail(
+                f"biases[{i}]",
+                b.shape,
+                f"weights[{i}]",
+                w.shape,
+                f"biases[{i}] must have shape (1, {w.shape[1]}), one entry per output unit",
+            )
     if y is not None and y.shape[0] != x.shape[0]:
         fail("y", y.shape, "x", x.shape, "y needs one row (target) per row (sample) of x")
     if y is not None and y.shape[1] != weights[-1].shape[1]:
         last = len(weights) - 1
-        fail("y", y.shape, f"weights[{last}]", weights[-1].shape,
-             f"y's width must equal the output layer's fan_out ({weights[-1].shape[1]})")
+        fail(
+            "y",
+            y.shape,
+            f"weights[{last}]",
+            weights[-1].shape,
+            f"y's width must equal the output layer's fan_out ({weights[-1].shape[1]})",
+        )
 
 
 def _prepare(weights, biases, x, y=None):
     """Convert every argument to float64 numpy arrays and validate their shapes."""
-    require(isinstance(weights, (list, tuple)), "weights", weights,
-            "a list of (fan_in, fan_out) matrices, one per layer")
-    require(isinstance(biases, (list, tuple)), "biases", biases,
-            "a list of (1, fan_out) rows, one per layer")
+    require(
+        isinstance(weights, (list, tuple)),
+        "weights",
+        weights,
+        "a list of (fan_in, fan_out) matrices, one per layer",
+    )
+    require(
+        isinstance(biases, (list, tuple)),
+        "biases",
+        biases,
+        "a list of (1, fan_out) rows, one per layer",
+    )
     weights = [_real("weights", i, w) for i, w in enumerate(weights)]
     biases = [_real("biases", i, b) for i, b in enumerate(biases)]
     x = _real("x", None, x)

@@ -51,8 +51,12 @@ def create_linear_training_data(n_samples=1000, matrix=None, noise=0.0, seed=0):
     if matrix is None:
         matrix = rotation_matrix(90)
     matrix = real_array("matrix", matrix)
-    require(matrix.ndim == 2 and matrix.shape[0] == matrix.shape[1] and matrix.shape[0] >= 1,
-            "matrix", matrix.shape, "a square (d, d) matrix")
+    require(
+        matrix.ndim == 2 and matrix.shape[0] == matrix.shape[1] and matrix.shape[0] >= 1,
+        "matrix",
+        matrix.shape,
+        "a square (d, d) matrix",
+    )
     require_count("matrix width", matrix.shape[0], "MAX_WIDTH")
     matrix = torch.as_tensor(matrix.astype(np.float32))
     require_nonnegative("noise", noise)
@@ -65,4 +69,3 @@ def create_linear_training_data(n_samples=1000, matrix=None, noise=0.0, seed=0):
     if noise > 0:
         targets = targets + noise * torch.randn((d, n_samples), generator=generator)
     return inputs.contiguous(), targets.contiguous()
-

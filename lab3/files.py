@@ -28,8 +28,9 @@ def atomic_write(path, write, newline=None):
     path = Path(path)
     require_writable_file("path", path)
     path.parent.mkdir(exist_ok=True)
-    handle = tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False,
-                                         newline=newline)
+    handle = tempfile.NamedTemporaryFile(
+        "w", dir=path.parent, suffix=".tmp", delete=False, newline=newline
+    )
     try:
         with handle:
             write(handle)
@@ -57,9 +58,13 @@ def require_writable_file(name, path):
     """
     path = Path(path)
     require(not path.is_dir(), name, str(path), "a file name, but this is a folder")
-    require(path.parent.is_dir() or path.parent.parent.is_dir(), name, str(path),
-            f"a file in an existing folder, or in a new folder inside one, but neither "
-            f"{str(path.parent)!r} nor {str(path.parent.parent)!r} exists")
+    require(
+        path.parent.is_dir() or path.parent.parent.is_dir(),
+        name,
+        str(path),
+        f"a file in an existing folder, or in a new folder inside one, but neither "
+        f"{str(path.parent)!r} nor {str(path.parent.parent)!r} exists",
+    )
 
 
 def json_ready(value):

@@ -24,8 +24,9 @@ def make_reproducible(seed=0, threads=1, decimals=PRINT_DECIMALS):
     """
     require_seed(seed)
     require(is_count(threads), "threads", threads, "an integer >= 1")
-    require(is_int(decimals) and 0 <= decimals <= 16, "decimals", decimals,
-            "an integer from 0 to 16")
+    require(
+        is_int(decimals) and 0 <= decimals <= 16, "decimals", decimals, "an integer from 0 to 16"
+    )
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(variable, str(threads))  # for libraries loaded after this call
     torch.set_num_threads(threads)

@@ -13,9 +13,10 @@ import pytest
 from matplotlib.figure import Figure as MplFigure
 
 import lab3
-from lab3 import explore, explore_landscape
-from lab3.explore_figure import Figure
-from lab3.explore_panels import on_off_segment
+from lab3 import explore
+from lab3.explore import landscape, state
+from lab3.explore.figure import Figure
+from lab3.explore.panels import on_off_segment
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = explore.Settings(n_samples=200, epochs=3)
@@ -37,33 +38,43 @@ def train_message(**settings):
     """The message ``lab3.train`` gives for these settings (on the lab's 1000 samples)."""
     inputs, targets = lab3.create_linear_training_data(1000, seed=0)
     with pytest.raises(ValueError) as refused:
-        lab3.train(lab3.MultiLayerPerceptron(seed=0), inputs, targets,
-                   **{"epochs": 10, "engine": "manual", **settings})
+        lab3.train(
+            lab3.MultiLayerPerceptron(seed=0),
+            inputs,
+            targets,
+            **{"epochs": 10, "engine": "manual", **settings},
+        )
     return str(refused.value)
 
 
-@pytest.mark.parametrize("typed, settings", [
-    ("batch_size=0", {"batch_size": 0}),
-    ("batch_size=1001", {"batch_size": 1001}),
-    ("learning_rate=-1", {"learning_rate": -1}),
-    ("learning_rate=abc", {"learning_rate": "abc"}),
-    ("epochs=2.5", {"epochs": 2.5}),
-    ("reg=-0.1", {"reg": -0.1}),
-])
+@pytest.mark.parametrize(
+    "typed, settings",
+    [
+        ("batch_size=0", {"batch_size": 0}),
+        ("batch_size=1001", {"batch_size": 1001}),
+        ("learning_rate=-1", {"learning_rate": -1}),
+        ("learning_rate=abc", {"learning_rate": "abc"}),
+        ("epochs=2.5", {"epochs": 2.5}),
+        ("reg=-0.1", {"reg": -0.1}),
+    ],
+)
 def test_typed_values_are_refused_with_lab3_trains_own_message(typed, settings):
     with pytest.raises(ValueError) as refused:
         explore.parse_typed(typed, explore.Settings())
     assert str(refused.value) == train_message(**settings)
 
 
-@pytest.mark.parametrize("typed, words", [
-    ("hidden_sizes=[3, 0]", "hidden_sizes=[3, 0] is not allowed"),
-    ("colour=3", "parameter='colour' is not allowed"),
-    ("learning_rate=", "typed='learning_rate=' is not allowed"),
-    ("0.1", "typed='0.1' is not allowed"),
-    ("transform='twist'", "transform='twist' is not allowed"),
-    ("transform='stretch', amount=0", "amount=0 is not allowed"),
-])
+@pytest.mark.parametrize(
+    "typed, words",
+    [
+        ("hidden_sizes=[3, 0]", "hidden_sizes=[3, 0] is not allowed"),
+        ("colour=3", "parameter='colour' is not allowed"),
+        ("learning_rate=", "typed='learning_rate=' is not allowed"),
+        ("0.1", "typed='0.1' is not allowed"),
+        ("transform='twist'", "transform='twist' is not allowed"),
+        ("transform='stretch', amount=0", "amount=0 is not allowed"),
+    ],
+)
 def test_other_bad_input_names_the_parameter(typed, words):
     with pytest.raises(ValueError, match=words.replace("[", r"\[").replace("]", r"\]")):
         explore.parse_typed(typed, explore.Settings())
@@ -93,13 +104,20 @@ def test_the_default_is_lesson_03s_run_number_for_number():
     assert outcome.status == "learned" and outcome.dead_count == 0
 
 
-@pytest.mark.parametrize("changes, status, words", [
-    ({"learning_rate": 10.0}, "diverged", "learning_rate=10 is too large"),
-    ({"learning_rate": 1.0, "n_samples": 1000}, "stuck", "all 3 units of hidden layer 1 are dead"),
-    ({"learning_rate": 0.01, "batch_size": 100}, "stuck", "barely moved"),
-    ({"learning_rate": 0.5, "batch_size": 20, "epochs": 5}, "still learning", "more epochs"),
-    ({"learning_rate": 0.1, "epochs": 10}, "learned", "matrix error"),
-])
+@pytest.mark.parametrize(
+    "changes, status, words",
+    [
+        ({"learning_rate": 10.0}, "diverged", "learning_rate=10 is too large"),
+        (
+            {"learning_rate": 1.0, "n_samples": 1000},
+            "stuck",
+            "all 3 units of hidden layer 1 are dead",
+        ),
+        ({"learning_rate": 0.01, "batch_size": 100}, "stuck", "barely moved"),
+        ({"learning_rate": 0.5, "batch_size": 20, "epochs": 5}, "still learning", "more epochs"),
+        ({"learning_rate": 0.1, "epochs": 10}, "learned", "matrix error"),
+    ],
+)
 def test_each_status_comes_with_its_reason(changes, status, words):
     outcome = explore.run(SMALL.replace(**changes))
     assert (outcome.status, words in outcome.reason) == (status, True), explore.summary(outcome)
@@ -114,12 +132,12 @@ def test_a_divergence_is_an_outcome_with_the_losses_up_to_the_stop():
 
 def test_dead_units_are_those_off_on_every_sample():
     outcome = explore.run(SMALL.replace(learning_rate=1.0, n_samples=1000))
-    z = explore.pre_activations(outcome.model, outcome.inputs.T.double().numpy())[0]
+    z = state.pre_activations(outcome.model, outcome.inputs.T.double().numpy())[0]
     assert outcome.dead_after[0].tolist() == (z <= 0).all(axis=0).tolist() == [True] * 3
 
 
 def test_a_long_run_trains_in_chunks_reports_progress_and_can_be_dropped(monkeypatch):
-    monkeypatch.setattr(explore, "CHUNK_STEPS", 400)  # 200 samples: 2 epochs per chunk
+    monkeypatch.setattr(state, "CHUNK_STEPS", 400)  # 200 samples: 2 epochs per chunk
     seen = []
     whole = explore.run(SMALL.replace(epochs=5), progress=lambda done, total: seen.append(done))
     assert seen == [2, 4, 5] and len(whole.history.epoch_loss) == 5 and whole.history.steps == 1000
@@ -163,8 +181,9 @@ def test_on_off_lines_are_clipped_to_the_input_square():
 
 
 def test_small_multiples_run_each_setting():
-    fig, outcomes = explore.small_multiples(learning_rates=(0.1, 10.0), batch_sizes=(10,),
-                                            base=SMALL)
+    fig, outcomes = explore.small_multiples(
+        learning_rates=(0.1, 10.0), batch_sizes=(10,), base=SMALL
+    )
     assert [o.status for o in outcomes.values()][1] == "diverged"
     assert len(fig.axes) == 2 * 4  # loss, square, landscape and its colour bar per row
     full = io.BytesIO()
@@ -183,7 +202,7 @@ def test_small_multiples_run_each_setting():
 
 
 def test_the_landscape_gradient_is_the_objectives():
-    piece = explore_landscape._slice(explore_landscape.problem_key(SMALL))
+    piece = landscape._slice(landscape.problem_key(SMALL))
     net, rng = piece.net, np.random.default_rng(0)
     theta = piece.ref + 0.3 * rng.standard_normal(piece.ref.size)
     rows = np.arange(net.x.shape[0])
@@ -196,12 +215,12 @@ def test_the_landscape_gradient_is_the_objectives():
 
 
 def test_paths_start_at_the_initial_network_and_too_large_one_leaves():
-    land = explore_landscape.landscape(explore.Settings())
-    paths = explore_landscape.trajectories(explore.Settings())
-    assert list(paths) == list(explore_landscape.PATHS)
+    land = landscape.landscape(explore.Settings())
+    paths = landscape.trajectories(explore.Settings())
+    assert list(paths) == list(landscape.PATHS)
     for path in paths.values():
         assert np.allclose(path[0], land.start)
-    too_large = paths[explore_landscape.PATHS[2]]
+    too_large = paths[landscape.PATHS[2]]
     assert np.abs(too_large[-1]).max() > land.u[-1] - land.u[0]  # far outside the picture
 
 
@@ -210,9 +229,9 @@ def test_paths_start_at_the_initial_network_and_too_large_one_leaves():
 
 def test_a_slider_retrains_and_changes_the_picture(app):
     before = app.image.value
-    app.controls["learning_rate"].value = 10 ** -0.5
+    app.controls["learning_rate"].value = 10**-0.5
     assert app.wait()
-    assert app.outcome.settings.learning_rate == pytest.approx(10 ** -0.5)
+    assert app.outcome.settings.learning_rate == pytest.approx(10**-0.5)
     assert app.image.value != before and app.status.value.count("retrained") == 1
 
 
@@ -234,12 +253,16 @@ def test_only_the_newest_setting_is_drawn(app):
 
 
 def test_the_benchmarks_core_times_each_position():
-    spec = importlib.util.spec_from_file_location("bench_explore",
-                                                  ROOT / "benchmarks" / "bench_explore.py")
+    spec = importlib.util.spec_from_file_location(
+        "bench_explore", ROOT / "benchmarks" / "bench_explore.py"
+    )
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
-    first, times = bench.measure([{"learning_rate": 0.2}, {"batch_size": 5}],
-                                 base=explore.Settings(n_samples=100, epochs=1))
-    assert first > 0 and [changes for changes, _ in times] == [{"learning_rate": 0.2},
-                                                               {"batch_size": 5}]
+    first, times = bench.measure(
+        [{"learning_rate": 0.2}, {"batch_size": 5}], base=explore.Settings(n_samples=100, epochs=1)
+    )
+    assert first > 0 and [changes for changes, _ in times] == [
+        {"learning_rate": 0.2},
+        {"batch_size": 5},
+    ]
     assert all(0 < seconds < 30 for _, seconds in times)

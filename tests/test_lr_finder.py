@@ -5,7 +5,8 @@ import pytest
 import torch
 
 import lab3
-from lab3 import checks, lr_finder
+from lab3 import checks
+from lab3.training import lr_finder
 
 
 @pytest.fixture(scope="module")

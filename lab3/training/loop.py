@@ -16,7 +16,7 @@ Two engines compute step 3:
 * ``"autograd"``: torch, exactly as the lab (``objective.backward()``) in float32;
 * ``"manual"``: the hand-derived backprop of ``lab3.backprop.gradients`` in float64 numpy, written
   out on preallocated arrays: about 17 microseconds a step for the lab's network, some 40 times
-  less than the lab's loop (see ``lab3.manual_engine``).
+  less than the lab's loop (see ``lab3.training.manual_engine``).
 
 Both update the model in place and return a ``History``.
 """
@@ -37,8 +37,8 @@ from lab3.checks import (
     require_seed,
 )
 from lab3.functional import l2_reg, mse
-from lab3.manual_engine import ManualNet, augmented
 from lab3.mlp import MultiLayerPerceptron
+from lab3.training.manual_engine import ManualNet, augmented
 
 ENGINES = ("autograd", "manual")
 DIVERGENCE_BOUND = 1e12  # a step loss above this (or NaN, or inf) stops training
@@ -53,8 +53,10 @@ class DivergedError(ArithmeticError):
     """
 
     def __init__(self, epoch, step, loss, learning_rate, history):
-        super().__init__(f"training diverged at epoch {epoch}, step {step} (loss={loss:.3g}): "
-                         f"try a smaller learning_rate than {learning_rate:g}")
+        super().__init__(
+            f"training diverged at epoch {epoch}, step {step} (loss={loss:.3g}): "
+            f"try a smaller learning_rate than {learning_rate:g}"
+        )
         self.epoch, self.step, self.loss = epoch, step, loss
         self.learning_rate, self.history = learning_rate, history
 
@@ -129,10 +131,18 @@ for _field in fields(Settings):  # read-only shortcuts: history.epochs, history.
 def _as_data(name, value):
     """``value`` as a 2-D float32 tensor in the lab's ``(d, n)`` layout, or a ``ValueError``."""
     data = torch.as_tensor(value, dtype=torch.float32).detach()
-    require(data.ndim == 2 and data.shape[1] >= 1, name, tuple(data.shape),
-            "a 2-D (d, n) tensor: one row per feature, one column per sample")
-    require(bool(torch.isfinite(data).all()), name, tuple(data.shape),
-            "finite numbers only, but it holds NaN or infinity")
+    require(
+        data.ndim == 2 and data.shape[1] >= 1,
+        name,
+        tuple(data.shape),
+        "a 2-D (d, n) tensor: one row per feature, one column per sample",
+    )
+    require(
+        bool(torch.isfinite(data).all()),
+        name,
+        tuple(data.shape),
+        "finite numbers only, but it holds NaN or infinity",
+    )
     return data
 
 
@@ -143,14 +153,26 @@ def validate_data(model, inputs, targets):
     """
     require(isinstance(model, MultiLayerPerceptron), "model", model, "a lab3 MultiLayerPerceptron")
     inputs, targets = _as_data("inputs", inputs), _as_data("targets", targets)
-    require(targets.shape[1] == inputs.shape[1], "targets", tuple(targets.shape),
-            f"as many samples (columns) as inputs, whose shape is {tuple(inputs.shape)}")
-    require(inputs.shape[0] == model.num_inputs, "inputs", tuple(inputs.shape),
-            f"shape (model.num_inputs={model.num_inputs}, n) in the (d, n) layout "
-            "(one column per sample)")
-    require(targets.shape[0] == model.num_outputs, "targets", tuple(targets.shape),
-            f"shape (model.num_outputs={model.num_outputs}, n) in the (d, n) layout "
-            "(one column per sample)")
+    require(
+        targets.shape[1] == inputs.shape[1],
+        "targets",
+        tuple(targets.shape),
+        f"as many samples (columns) as inputs, whose shape is {tuple(inputs.shape)}",
+    )
+    require(
+        inputs.shape[0] == model.num_inputs,
+        "inputs",
+        tuple(inputs.shape),
+        f"shape (model.num_inputs={model.num_inputs}, n) in the (d, n) layout "
+        "(one column per sample)",
+    )
+    require(
+        targets.shape[0] == model.num_outputs,
+        "targets",
+        tuple(targets.shape),
+        f"shape (model.num_outputs={model.num_outputs}, n) in the (d, n) layout "
+        "(one column per sample)",
+    )
     return inputs, targets
 
 
@@ -160,8 +182,9 @@ def validate_engine(engine):
     return engine
 
 
-def validate_settings(n_samples, epochs, batch_size, learning_rate, reg, engine, shuffle=False,
-                      seed=0):
+def validate_settings(
+    n_samples, epochs, batch_size, learning_rate, reg, engine, shuffle=False, seed=0
+):
     """Refuse hyperparameters outside their ranges, naming each one; return ``Settings``.
 
     The limits of ``lab3.checks`` apply (``MAX_SAMPLES``, ``MAX_EPOCHS``, and ``MAX_STEPS`` on
@@ -170,21 +193,40 @@ def validate_settings(n_samples, epochs, batch_size, learning_rate, reg, engine,
     """
     require_count("n_samples", n_samples, "MAX_SAMPLES")
     require_count("epochs", epochs, "MAX_EPOCHS")
-    require(is_int(batch_size) and 1 <= batch_size <= n_samples, "batch_size", batch_size,
-            f"an integer from 1 to the number of samples ({n_samples})")
-    require(is_finite_number(learning_rate) and learning_rate > 0,
-            "learning_rate", learning_rate, "a finite number > 0")
+    require(
+        is_int(batch_size) and 1 <= batch_size <= n_samples,
+        "batch_size",
+        batch_size,
+        f"an integer from 1 to the number of samples ({n_samples})",
+    )
+    require(
+        is_finite_number(learning_rate) and learning_rate > 0,
+        "learning_rate",
+        learning_rate,
+        "a finite number > 0",
+    )
     require_nonnegative("reg", reg)
     validate_engine(engine)
     require(isinstance(shuffle, bool), "shuffle", shuffle, "True or False")
     require_seed(seed)
-    settings = Settings(n_samples=int(n_samples), epochs=int(epochs), batch_size=int(batch_size),
-                        learning_rate=float(learning_rate), reg=float(reg), engine=engine,
-                        shuffle=shuffle, seed=int(seed))
-    require(settings.total_steps <= checks.MAX_STEPS, "epochs", epochs,
-            f"at most {checks.MAX_STEPS:,} SGD steps in all, but epochs * ceil(n_samples / "
-            f"batch_size) = {epochs} * {settings.steps_per_epoch} = {settings.total_steps:,}: "
-            "fewer epochs or a larger batch_size (or raise lab3.checks.MAX_STEPS)")
+    settings = Settings(
+        n_samples=int(n_samples),
+        epochs=int(epochs),
+        batch_size=int(batch_size),
+        learning_rate=float(learning_rate),
+        reg=float(reg),
+        engine=engine,
+        shuffle=shuffle,
+        seed=int(seed),
+    )
+    require(
+        settings.total_steps <= checks.MAX_STEPS,
+        "epochs",
+        epochs,
+        f"at most {checks.MAX_STEPS:,} SGD steps in all, but epochs * ceil(n_samples / "
+        f"batch_size) = {epochs} * {settings.steps_per_epoch} = {settings.total_steps:,}: "
+        "fewer epochs or a larger batch_size (or raise lab3.checks.MAX_STEPS)",
+    )
     return settings
 
 
@@ -193,8 +235,20 @@ def validate_settings(n_samples, epochs, batch_size, learning_rate, reg, engine,
 # ----------------------------------------------------------------------------------------------
 
 
-def train(model, inputs, targets, *, epochs, batch_size=1, learning_rate=0.1, reg=0.001,
-          engine="autograd", shuffle=False, seed=0, progress=False):
+def train(
+    model,
+    inputs,
+    targets,
+    *,
+    epochs,
+    batch_size=1,
+    learning_rate=0.1,
+    reg=0.001,
+    engine="autograd",
+    shuffle=False,
+    seed=0,
+    progress=False,
+):
     """Train ``model`` in place with SGD on the lab's objective; return a ``History``.
 
     Args:
@@ -216,8 +270,9 @@ def train(model, inputs, targets, *, epochs, batch_size=1, learning_rate=0.1, re
         DivergedError: a step's loss became NaN, infinite or larger than 1e12.
     """
     inputs, targets = validate_data(model, inputs, targets)
-    settings = validate_settings(inputs.shape[1], epochs, batch_size, learning_rate, reg, engine,
-                                 shuffle, seed)
+    settings = validate_settings(
+        inputs.shape[1], epochs, batch_size, learning_rate, reg, engine, shuffle, seed
+    )
     return train_validated(model, inputs, targets, settings, progress)
 
 
@@ -295,7 +350,7 @@ def _train_autograd(model, inputs, targets, history, epoch_orders):
     for epoch, order in epoch_orders:
         x, y = (x_all, y_all) if order is None else (x_all[order], y_all[order])
         for step, s in enumerate(range(0, n, B), start=1):
-            loss = _autograd_step(model, params, x[s:s + B], y[s:s + B], history, epoch, step)
+            loss = _autograd_step(model, params, x[s : s + B], y[s : s + B], history, epoch, step)
             history.step_loss.append(loss)
         _record_epoch(history, *_autograd_epoch_loss(model, x_all, y_all, settings.reg))
 
@@ -323,7 +378,7 @@ def _autograd_epoch_loss(model, x_all, y_all, reg):
 
 
 # ----------------------------------------------------------------------------------------------
-# engine="manual": hand-derived backprop on preallocated float64 arrays (lab3.manual_engine)
+# engine="manual": hand-derived backprop on preallocated float64 arrays (manual_engine.py)
 # ----------------------------------------------------------------------------------------------
 
 
@@ -338,7 +393,7 @@ def _train_manual(model, inputs, targets, history, epoch_orders):
             order = None if order is None else order.numpy()
             x, y = (x_all, y_all) if order is None else (x_all[order], y_all[order])
             losses = net.epoch(x, y, settings.learning_rate, settings.reg, DIVERGENCE_BOUND)
-            history.step_loss.extend(losses[:net.steps_done].tolist())
+            history.step_loss.extend(losses[: net.steps_done].tolist())
             if net.steps_done < len(losses):
                 _detect_divergence(losses[net.steps_done], epoch, net.steps_done + 1, history)
             _record_epoch(history, *net.loss_and_objective(x_all, y_all, settings.reg))

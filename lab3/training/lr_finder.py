@@ -15,7 +15,7 @@ import torch
 from lab3 import checks
 from lab3.checks import is_count, is_finite_number, is_int, require, require_nonnegative
 from lab3.functional import l2_reg, mse
-from lab3.training import validate_data
+from lab3.training.loop import validate_data
 
 DIVERGENCE_FACTOR = 4.0  # the finder stops once the loss exceeds this many times the best so far
 

@@ -100,12 +100,17 @@ def _validate_graph(nodes, edges, show):
     names = [node.name for node in nodes]
     require(len(names) == len(set(names)), "nodes", names, "nodes with distinct names")
     for node in nodes:
-        require(node.kind in KINDS, "kind", node.kind,
-                f"one of {tuple(KINDS)} (node {node.name!r})")
+        require(
+            node.kind in KINDS, "kind", node.kind, f"one of {tuple(KINDS)} (node {node.name!r})"
+        )
     for edge in edges:
         for end in (edge.src, edge.dst):
-            require(end in names, "edges", f"{edge.src} -> {edge.dst}",
-                    f"edges between the nodes' names ({', '.join(names)})")
+            require(
+                end in names,
+                "edges",
+                f"{edge.src} -> {edge.dst}",
+                f"edges between the nodes' names ({', '.join(names)})",
+            )
 
 
 def _node_text(node, show, fan_out, of, style):
@@ -144,8 +149,20 @@ def _label_placement(src, dst):
     return dict(ha="left", va="center", xytext=(3, 0))
 
 
-def draw(nodes, edges, *, show="values", title=None, ax=None, digits=4, max_entries=16,
-         fontsize=8, legend=True, scale=1.2, of="J"):
+def draw(
+    nodes,
+    edges,
+    *,
+    show="values",
+    title=None,
+    ax=None,
+    digits=4,
+    max_entries=16,
+    fontsize=8,
+    legend=True,
+    scale=1.2,
+    of="J",
+):
     """Draw a graph: boxes at the nodes' ``xy``, arrows along the edges.
 
     Args:
@@ -182,9 +199,14 @@ def draw(nodes, edges, *, show="values", title=None, ax=None, digits=4, max_entr
     boxes = {}
     for node in nodes:
         boxes[node.name] = ax.text(
-            *node.xy, _node_text(node, show, fan_out[node.name], of, style), ha="center",
-            va="center", fontsize=fontsize, zorder=3,
-            bbox=dict(boxstyle="round,pad=0.35", fc=KINDS[node.kind][0], ec="0.3", lw=0.8))
+            *node.xy,
+            _node_text(node, show, fan_out[node.name], of, style),
+            ha="center",
+            va="center",
+            fontsize=fontsize,
+            zorder=3,
+            bbox=dict(boxstyle="round,pad=0.35", fc=KINDS[node.kind][0], ec="0.3", lw=0.8),
+        )
     # The boxes' sizes are known once drawn: arrows then run from box edge to box edge.
     ax.figure.canvas.draw()
     to_data = ax.transData.inverted()
@@ -201,15 +223,31 @@ def draw(nodes, edges, *, show="values", title=None, ax=None, digits=4, max_entr
         end = _exit_point(dst, src, half[edge.dst])
         if backward:
             start, end = end, start
-        ax.annotate("", xy=end, xytext=start, zorder=1,
-                    arrowprops=dict(arrowstyle="-|>", color=GRADIENT_COLOUR if backward else "0.4",
-                                    lw=1.0, shrinkA=1, shrinkB=1))
+        ax.annotate(
+            "",
+            xy=end,
+            xytext=start,
+            zorder=1,
+            arrowprops=dict(
+                arrowstyle="-|>",
+                color=GRADIENT_COLOUR if backward else "0.4",
+                lw=1.0,
+                shrinkA=1,
+                shrinkB=1,
+            ),
+        )
         if show != "values" and edge.grad is not None:
             where = src + edge.at * (dst - src)
-            ax.annotate(format_value(edge.grad, **style), xy=where, textcoords="offset points",
-                        fontsize=fontsize - 1, color=GRADIENT_COLOUR, zorder=2,
-                        bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.85),
-                        **_label_placement(src, dst))
+            ax.annotate(
+                format_value(edge.grad, **style),
+                xy=where,
+                textcoords="offset points",
+                fontsize=fontsize - 1,
+                color=GRADIENT_COLOUR,
+                zorder=2,
+                bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.85),
+                **_label_placement(src, dst),
+            )
     if title:
         ax.set_title(title, fontsize=fontsize + 2)
     if legend:
@@ -217,8 +255,14 @@ def draw(nodes, edges, *, show="values", title=None, ax=None, digits=4, max_entr
         handles = [mpatches.Patch(fc=KINDS[k][0], ec="0.3", label=KINDS[k][1]) for k in kinds]
         if show != "values":
             handles.append(mpatches.Patch(color=GRADIENT_COLOUR, label=f"gradient d{of}/d(source)"))
-        ax.legend(handles=handles, loc="upper left", fontsize=fontsize - 1, frameon=False,
-                  bbox_to_anchor=(0, 0), ncol=len(handles))
+        ax.legend(
+            handles=handles,
+            loc="upper left",
+            fontsize=fontsize - 1,
+            frameon=False,
+            bbox_to_anchor=(0, 0),
+            ncol=len(handles),
+        )
     return ax
 
 
@@ -260,17 +304,26 @@ def scalar_graph(inputs, gates, *, upstream=1.0, positions=None):
         ``(nodes, edges)``: each node's ``grad`` is ``d output / d node`` (times ``upstream``);
         each edge's ``grad`` is the part of it coming back through that edge.
     """
-    require(isinstance(inputs, dict) and inputs, "inputs", inputs,
-            "a non-empty {name: number} dict")
-    require(isinstance(gates, (list, tuple)) and gates, "gates", gates,
-            "a non-empty list of (name, op, (a, b)) triples")
+    require(
+        isinstance(inputs, dict) and inputs, "inputs", inputs, "a non-empty {name: number} dict"
+    )
+    require(
+        isinstance(gates, (list, tuple)) and gates,
+        "gates",
+        gates,
+        "a non-empty list of (name, op, (a, b)) triples",
+    )
     values = {name: float(v) for name, v in inputs.items()}
     for name, op, operands in gates:
         require(op in GATES, "op", op, f"one of {GATES} (gate {name!r})")
         require(name not in values, "gates", name, "a name not used by an input or earlier gate")
         for operand in operands:
-            require(operand in values, "gates", operand,
-                    f"an input or an earlier gate as operand of {name!r}")
+            require(
+                operand in values,
+                "gates",
+                operand,
+                f"an input or an earlier gate as operand of {name!r}",
+            )
         values[name] = _gate_forward(op, *(values[o] for o in operands))
     grads = dict.fromkeys(values, 0.0)
     grads[gates[-1][0]] = float(upstream)
@@ -281,18 +334,31 @@ def scalar_graph(inputs, gates, *, upstream=1.0, positions=None):
             grads[operand] += g
             edges.append(Edge(operand, name, g))
     xy = dict(positions or _scalar_layout(inputs, gates))
-    labels = {name: f"{name} = {a} {_SYMBOLS[op]} {b}" if op != "max" else f"{name} = max({a}, {b})"
-              for name, op, (a, b) in gates}
-    nodes = [Node(name, values[name], tuple(xy[name]), "input" if name in inputs else "value",
-                  labels.get(name), grads[name]) for name in values]
+    labels = {
+        name: f"{name} = {a} {_SYMBOLS[op]} {b}" if op != "max" else f"{name} = max({a}, {b})"
+        for name, op, (a, b) in gates
+    }
+    nodes = [
+        Node(
+            name,
+            values[name],
+            tuple(xy[name]),
+            "input" if name in inputs else "value",
+            labels.get(name),
+            grads[name],
+        )
+        for name in values
+    ]
     return nodes, edges[::-1]
 
 
 def _scalar_layout(inputs, gates, step=1.6, spacing=1.2):
     xy = {name: (0.0, spacing * (len(inputs) - 1 - i)) for i, name in enumerate(inputs)}
     for name, _, operands in gates:
-        xy[name] = (max(xy[o][0] for o in operands) + step,
-                    sum(xy[o][1] for o in operands) / len(operands))
+        xy[name] = (
+            max(xy[o][0] for o in operands) + step,
+            sum(xy[o][1] for o in operands) / len(operands),
+        )
     return xy
 
 
@@ -301,8 +367,18 @@ def _scalar_layout(inputs, gates, step=1.6, spacing=1.2):
 # ----------------------------------------------------------------------------------------------
 
 
-def mlp_graph(weights, biases, x, y, reg=0.0, output="identity", activation="relu", *,
-              weight_names=None, bias_names=None):
+def mlp_graph(
+    weights,
+    biases,
+    x,
+    y,
+    reg=0.0,
+    output="identity",
+    activation="relu",
+    *,
+    weight_names=None,
+    bias_names=None,
+):
     """The network's computational graph on a batch, one node per matrix, values and gradients.
 
     Args:
@@ -330,7 +406,7 @@ def mlp_graph(weights, biases, x, y, reg=0.0, output="identity", activation="rel
     require(len(b_names) == depth, "bias_names", bias_names, f"{depth} names, one per layer")
     y_hat, caches = backprop.forward(weights, biases, x, output, activation)  # checks the shapes
     loss, loss_cache = backprop.mse_forward(y_hat, y)
-    penalty = float(reg * sum(np.sum(w ** 2) for w in weights))
+    penalty = float(reg * sum(np.sum(w**2) for w in weights))
 
     # The backward pass, keeping every gradient the edges need.
     d_y_hat = backprop.mse_backward(loss_cache)
@@ -351,38 +427,66 @@ def mlp_graph(weights, biases, x, y, reg=0.0, output="identity", activation="rel
         z = a_in @ w + biases[i]
         last = i == depth - 1
         z_name = "ŷ" if last and output != "softmax" else f"z{i + 1}"
-        z_label = (f"{'ŷ = ' if z_name == 'ŷ' else ''}"
-                   f"z{i + 1} = {previous} {w_names[i]} + {b_names[i]}")
-        nodes += [Node(w_names[i], weights[i], (column - 0.9, top), "param",
-                       grad=dw + backprop.l2_backward(weights[i], reg)),
-                  Node(b_names[i], biases[i], (column + 0.9, top), "param", grad=db),
-                  Node(z_name, z, (column, 0.0), label=z_label, grad=dz)]
-        edges += [Edge(previous, z_name, d_in), Edge(w_names[i], z_name, dw),
-                  Edge(b_names[i], z_name, db)]
+        z_label = (
+            f"{'ŷ = ' if z_name == 'ŷ' else ''}z{i + 1} = {previous} {w_names[i]} + {b_names[i]}"
+        )
+        nodes += [
+            Node(
+                w_names[i],
+                weights[i],
+                (column - 0.9, top),
+                "param",
+                grad=dw + backprop.l2_backward(weights[i], reg),
+            ),
+            Node(b_names[i], biases[i], (column + 0.9, top), "param", grad=db),
+            Node(z_name, z, (column, 0.0), label=z_label, grad=dz),
+        ]
+        edges += [
+            Edge(previous, z_name, d_in),
+            Edge(w_names[i], z_name, dw),
+            Edge(b_names[i], z_name, db),
+        ]
         if not last or output == "softmax":
             column += step
             relu = kind == "relu"
             name = "ŷ" if last else f"a{i + 1}"
-            label = (f"ŷ = softmax({z_name})" if last
-                     else f"{name} = relu({z_name})" if relu else f"{name} = {z_name}")
+            label = (
+                f"ŷ = softmax({z_name})"
+                if last
+                else f"{name} = relu({z_name})"
+                if relu
+                else f"{name} = {z_name}"
+            )
             value = y_hat if last else np.maximum(z, 0) if relu else z
             nodes.append(Node(name, value, (column, 0.0), label=label, grad=d_act))
             edges.append(Edge(z_name, name, dz))
             previous = name
     column += step
-    nodes += [Node("y", y, (column - 1.0, -1.4), "input", grad=-d_y_hat),
-              Node("ℒ", float(loss), (column, 0.0), label="ℒ = mse(ŷ, y)", grad=1.0)]
+    nodes += [
+        Node("y", y, (column - 1.0, -1.4), "input", grad=-d_y_hat),
+        Node("ℒ", float(loss), (column, 0.0), label="ℒ = mse(ŷ, y)", grad=1.0),
+    ]
     edges += [Edge("ŷ", "ℒ", d_y_hat), Edge("y", "ℒ", -d_y_hat), Edge("ℒ", "J", 1.0)]
     terms = "ℒ"
     if reg > 0:
-        norms = ("(" + " + ".join(f"‖{name}‖²" for name in w_names) + ")" if depth <= 3
-                 else "Σ‖W‖²")  # name the weights while the label stays short
-        nodes.append(Node("R", penalty, (column, 2 * top), label=f"R = {reg:g} {norms}",
-                          grad=1.0))
-        edges += [Edge(name, "R", backprop.l2_backward(w, reg), at=0.4)
-                  for name, w in zip(w_names, weights)]
+        norms = (
+            "(" + " + ".join(f"‖{name}‖²" for name in w_names) + ")" if depth <= 3 else "Σ‖W‖²"
+        )  # name the weights while the label stays short
+        nodes.append(Node("R", penalty, (column, 2 * top), label=f"R = {reg:g} {norms}", grad=1.0))
+        edges += [
+            Edge(name, "R", backprop.l2_backward(w, reg), at=0.4)
+            for name, w in zip(w_names, weights)
+        ]
         edges.append(Edge("R", "J", 1.0))
         terms = "ℒ + R"
-    nodes.append(Node("J", float(loss) + penalty, (column + 0.8 * step, 0.0), "output",
-                      label=f"J = {terms}", grad=1.0))
+    nodes.append(
+        Node(
+            "J",
+            float(loss) + penalty,
+            (column + 0.8 * step, 0.0),
+            "output",
+            label=f"J = {terms}",
+            grad=1.0,
+        )
+    )
     return nodes, edges

@@ -1,23 +1,18 @@
-"""Lesson 07's explorer: every knob of a training run in one small state, and what the run did.
+"""The explorer's state: every knob of a training run in one small value, and what the run did.
 
 The flow is ``Settings`` (the value of every control) -> ``run`` (train with ``engine="manual"``)
 -> ``Outcome`` (the trained network, its history, the status) -> a picture
-(``lab3.explore_panels``). The widgets (``lab3.explore_widgets``) only turn slider positions into
+(``lab3.explore.panels``). The widgets (``lab3.explore.widgets``) only turn slider positions into
 ``Settings`` and show the picture; all of this module runs, and is tested, without a browser.
 
 A run never raises for a bad *outcome*: divergence is a status like the others ("diverged",
 "stuck", "still learning", "learned"), with the losses recorded up to the stop. Bad *settings*
 raise the ``ValueError`` that ``lab3.train`` (or ``MultiLayerPerceptron``) would raise for them,
 word for word, because ``validate`` calls the same checks.
-
-Names used by the notebook: ``Settings``, ``validate``, ``parse_typed``, ``run``, ``summary`` here;
-``draw``, ``small_multiples``, ``lean_png`` and ``Figure`` (``lab3.explore_figure``); ``Explorer``
-(``lab3.explore_widgets``).
 """
 
 import ast
 import dataclasses
-import importlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,24 +21,13 @@ import torch
 from lab3.checks import is_finite_number, require
 from lab3.data import create_linear_training_data, rotation_matrix
 from lab3.mlp import MultiLayerPerceptron
-from lab3.training import DivergedError, History, train, validate_settings
+from lab3.training.loop import DivergedError, History, train, validate_settings
 
 TRANSFORMS = ("rotation", "shear", "stretch", "reflection")
 LEARNED_MATRIX_ERROR = 0.1  # "learned" when ||effective matrix - true matrix||_F is below this
 PLATEAU = 0.01  # "stuck" when the last epoch lowered the loss by less than 1%...
 BARELY = 0.1  # ... and "barely moved" when the loss is still within 10% of where it started
 CHUNK_STEPS = 20_000  # a run longer than this trains in chunks: progress shown, can be abandoned
-
-# public name -> the module that defines it (they need matplotlib / ipywidgets: loaded on use)
-_LAZY = {"draw": "lab3.explore_figure", "small_multiples": "lab3.explore_figure",
-         "Figure": "lab3.explore_figure", "lean_png": "lab3.explore_figure",
-         "Explorer": "lab3.explore_widgets"}
-
-
-def __getattr__(name):
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'lab3.explore' has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -86,14 +70,20 @@ def validate(settings):
     ``MultiLayerPerceptron`` itself, so the message is the one ``lab3.train`` gives.
     """
     s = settings
-    validate_settings(s.n_samples, s.epochs, s.batch_size, s.learning_rate, s.reg, "manual",
-                      s.shuffle, s.seed)
-    MultiLayerPerceptron(2, _as_list(s.hidden_sizes), 2, seed=s.seed, init=s.init,
-                         init_scale=s.init_scale)
+    validate_settings(
+        s.n_samples, s.epochs, s.batch_size, s.learning_rate, s.reg, "manual", s.shuffle, s.seed
+    )
+    MultiLayerPerceptron(
+        2, _as_list(s.hidden_sizes), 2, seed=s.seed, init=s.init, init_scale=s.init_scale
+    )
     require(is_finite_number(s.angle), "angle", s.angle, "a finite number of degrees")
     require(s.transform in TRANSFORMS, "transform", s.transform, f"one of {TRANSFORMS}")
-    require(is_finite_number(s.amount) and (s.transform != "stretch" or s.amount > 0),
-            "amount", s.amount, "a finite number (> 0 for a stretch)")
+    require(
+        is_finite_number(s.amount) and (s.transform != "stretch" or s.amount > 0),
+        "amount",
+        s.amount,
+        "a finite number (> 0 for a stretch)",
+    )
     return settings
 
 
@@ -114,8 +104,15 @@ def parse_typed(text, settings):
         call = ast.parse(f"f({text})", mode="eval").body
     except SyntaxError:
         call = None
-    require(isinstance(call, ast.Call) and not call.args and text.strip()
-            and all(k.arg for k in call.keywords), "typed", text, example)
+    require(
+        isinstance(call, ast.Call)
+        and not call.args
+        and text.strip()
+        and all(k.arg for k in call.keywords),
+        "typed",
+        text,
+        example,
+    )
     changes = {}
     for keyword in call.keywords:
         require(keyword.arg in FIELDS, "parameter", keyword.arg, f"one of {list(FIELDS)}")
@@ -129,8 +126,12 @@ def parse_typed(text, settings):
 def target_matrix(settings):
     """The ``(2, 2)`` float32 map to learn (row vectors: ``y = x @ M``)."""
     k = float(settings.amount)
-    first = {"rotation": [[1.0, 0.0], [0.0, 1.0]], "shear": [[1.0, 0.0], [k, 1.0]],
-             "stretch": [[k, 0.0], [0.0, 1.0]], "reflection": [[1.0, 0.0], [0.0, -1.0]]}
+    first = {
+        "rotation": [[1.0, 0.0], [0.0, 1.0]],
+        "shear": [[1.0, 0.0], [k, 1.0]],
+        "stretch": [[k, 0.0], [0.0, 1.0]],
+        "reflection": [[1.0, 0.0], [0.0, -1.0]],
+    }
     return torch.tensor(first[settings.transform]) @ rotation_matrix(settings.angle)
 
 
@@ -182,14 +183,24 @@ def run(settings, *, stop=None, progress=None):
     s = validate(settings)
     matrix = target_matrix(s)
     inputs, targets = create_linear_training_data(s.n_samples, matrix, seed=s.seed)
-    model = MultiLayerPerceptron(2, list(s.hidden_sizes), 2, seed=s.seed, init=s.init,
-                                 init_scale=s.init_scale)
+    model = MultiLayerPerceptron(
+        2, list(s.hidden_sizes), 2, seed=s.seed, init=s.init, init_scale=s.init_scale
+    )
     initial = model.copy()
     history, diverged = _train_in_chunks(model, inputs, targets, s, stop, progress)
     if history is None:
         return None
-    outcome = Outcome(s, inputs, targets, matrix, initial, model, history,
-                      initial_loss=_loss(initial, inputs, targets), diverged=diverged)
+    outcome = Outcome(
+        s,
+        inputs,
+        targets,
+        matrix,
+        initial,
+        model,
+        history,
+        initial_loss=_loss(initial, inputs, targets),
+        diverged=diverged,
+    )
     x = inputs.T.double().numpy()
     outcome.dead_before = dead_units(initial, x)
     outcome.dead_after = dead_units(model, x)
@@ -203,18 +214,31 @@ def run(settings, *, stop=None, progress=None):
 
 def _train_in_chunks(model, inputs, targets, s, stop, progress):
     """``(History, diverged)`` of the whole run, or ``(None, None)`` when ``stop()`` said so."""
-    settings = validate_settings(s.n_samples, s.epochs, s.batch_size, s.learning_rate, s.reg,
-                                 "manual", s.shuffle, s.seed)
-    chunk = s.epochs if settings.total_steps <= CHUNK_STEPS else max(
-        1, CHUNK_STEPS // settings.steps_per_epoch)
+    settings = validate_settings(
+        s.n_samples, s.epochs, s.batch_size, s.learning_rate, s.reg, "manual", s.shuffle, s.seed
+    )
+    chunk = (
+        s.epochs
+        if settings.total_steps <= CHUNK_STEPS
+        else max(1, CHUNK_STEPS // settings.steps_per_epoch)
+    )
     merged = History(settings)
     done, diverged = 0, None
     while done < s.epochs and diverged is None:
         epochs = min(chunk, s.epochs - done)
         try:
-            part = train(model, inputs, targets, epochs=epochs, batch_size=s.batch_size,
-                         learning_rate=s.learning_rate, reg=s.reg, engine="manual",
-                         shuffle=s.shuffle, seed=s.seed + done)
+            part = train(
+                model,
+                inputs,
+                targets,
+                epochs=epochs,
+                batch_size=s.batch_size,
+                learning_rate=s.learning_rate,
+                reg=s.reg,
+                engine="manual",
+                shuffle=s.shuffle,
+                seed=s.seed + done,
+            )
         except DivergedError as error:  # a drawn outcome, not a failure
             part, diverged = error.history, (done + error.epoch, error.step, error.loss)
         if chunk == s.epochs:
@@ -257,8 +281,10 @@ def pre_activations(model, x):
 
 def dead_units(model, x):
     """Per hidden layer, a boolean array: True for a ReLU unit that is off on every row of ``x``."""
-    return [(~(z > 0)).all(axis=0) & (name == "relu")
-            for z, name in zip(pre_activations(model, x), model.activations)]
+    return [
+        (~(z > 0)).all(axis=0) & (name == "relu")
+        for z, name in zip(pre_activations(model, x), model.activations)
+    ]
 
 
 def classify(outcome):
@@ -272,30 +298,42 @@ def classify(outcome):
     o, s = outcome, outcome.settings
     if o.diverged is not None:
         epoch, step, loss = o.diverged
-        return "diverged", (f"the loss passed 1e12 at epoch {epoch}, step {step} "
-                            f"(loss {loss:.3g}): learning_rate={s.learning_rate:g} is too large "
-                            "here")
+        return "diverged", (
+            f"the loss passed 1e12 at epoch {epoch}, step {step} "
+            f"(loss {loss:.3g}): learning_rate={s.learning_rate:g} is too large "
+            "here"
+        )
     losses = [o.initial_loss, *o.history.epoch_loss]
     final, change = losses[-1], losses[-1] / losses[-2] - 1.0 if losses[-2] > 0 else 0.0
     dead = f"; {o.dead_count} of {o.unit_count} hidden units dead" if o.dead_count else ""
     if o.matrix_error < LEARNED_MATRIX_ERROR:
-        return "learned", (f"matrix error {o.matrix_error:.3g} < {LEARNED_MATRIX_ERROR:g} after "
-                           f"{s.epochs} epochs (loss {final:.3g}){dead}")
+        return "learned", (
+            f"matrix error {o.matrix_error:.3g} < {LEARNED_MATRIX_ERROR:g} after "
+            f"{s.epochs} epochs (loss {final:.3g}){dead}"
+        )
     for layer, d in enumerate(o.dead_after, start=1):
         if d.all():
-            return "stuck", (f"all {d.size} units of hidden layer {layer} are dead (off on every "
-                             f"sample), so the output no longer depends on the input "
-                             f"(loss {final:.3g})")
+            return "stuck", (
+                f"all {d.size} units of hidden layer {layer} are dead (off on every "
+                f"sample), so the output no longer depends on the input "
+                f"(loss {final:.3g})"
+            )
     if change > -PLATEAU and final > (1 - BARELY) * o.initial_loss:
-        return "stuck", (f"the loss has barely moved in {s.epochs} epochs ({o.initial_loss:.3g} "
-                         f"-> {final:.3g}): steps too small for this start; a larger "
-                         f"learning rate or more epochs{dead}")
+        return "stuck", (
+            f"the loss has barely moved in {s.epochs} epochs ({o.initial_loss:.3g} "
+            f"-> {final:.3g}): steps too small for this start; a larger "
+            f"learning rate or more epochs{dead}"
+        )
     if change > -PLATEAU:
-        return "stuck", (f"the loss stopped falling ({change:+.1%} in the last epoch) at "
-                         f"{final:.3g}, matrix error {o.matrix_error:.3g}{dead}")
-    return "still learning", (f"the loss fell {-change:.1%} in the last epoch (now {final:.3g}, "
-                              f"matrix error {o.matrix_error:.3g}){dead}: more epochs or a "
-                              "larger learning rate")
+        return "stuck", (
+            f"the loss stopped falling ({change:+.1%} in the last epoch) at "
+            f"{final:.3g}, matrix error {o.matrix_error:.3g}{dead}"
+        )
+    return "still learning", (
+        f"the loss fell {-change:.1%} in the last epoch (now {final:.3g}, "
+        f"matrix error {o.matrix_error:.3g}){dead}: more epochs or a "
+        "larger learning rate"
+    )
 
 
 def summary(outcome):
@@ -307,7 +345,11 @@ def describe(settings):
     """The settings in a few words, e.g. ``lr 0.1, batch 1, hidden [3], 10 epochs``."""
     s = settings
     target = f"{s.transform} {s.angle:g} deg" + (
-        f" (amount {s.amount:g})" if s.transform in ("shear", "stretch") else "")
-    return (f"lr {s.learning_rate:.3g}, batch {s.batch_size}, hidden {list(s.hidden_sizes)}, "
-            f"init {s.init} x{s.init_scale:g}, {s.epochs} epochs, reg {s.reg:g}, {target}"
-            + (", shuffled" if s.shuffle else "") + f", seed {s.seed}")
+        f" (amount {s.amount:g})" if s.transform in ("shear", "stretch") else ""
+    )
+    return (
+        f"lr {s.learning_rate:.3g}, batch {s.batch_size}, hidden {list(s.hidden_sizes)}, "
+        f"init {s.init} x{s.init_scale:g}, {s.epochs} epochs, reg {s.reg:g}, {target}"
+        + (", shuffled" if s.shuffle else "")
+        + f", seed {s.seed}"
+    )
