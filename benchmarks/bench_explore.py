@@ -2,7 +2,7 @@
 
 Moves one control at a time, as a student does, starting from the lab's default (single-sample,
 hidden [3], 10 epochs, 1000 samples, learning rate 0.1), and times what the explorer's worker
-does for each new position: ``lab3.explore.run`` (train with ``engine="manual"``), then
+does for each new position: ``lab3.explore.outcome_of`` (train with ``engine="manual"``), then
 ``Figure.update`` and ``Figure.png`` (the PNG the browser gets), all in this one process on one
 compute thread. The first picture (imports, the first full draw) is timed apart: it happens once,
 when the lesson's cell runs. The goal: a median of at most 250 ms.
@@ -49,15 +49,15 @@ POSITIONS = [
 def measure(positions=POSITIONS, base=None):
     """``(first, [(changes, seconds), ...])``: the first picture, then each position in turn.
 
-    Each time is ``explore.run`` + ``Figure.update`` + ``Figure.png`` for one position, as the
-    explorer's worker does it.
+    Each time is ``explore.outcome_of`` + ``Figure.update`` + ``Figure.png`` for one position, as
+    the explorer's worker does it.
     """
-    settings = base or explore.Settings()
+    settings = base or explore.Controls()
     figure = Figure(status_line=False)  # as the explorer makes it: its status line is HTML
 
     def retrain_and_redraw(s):
         start = time.perf_counter()
-        figure.update(explore.run(s))
+        figure.update(explore.outcome_of(s))
         figure.png()
         return time.perf_counter() - start
 

@@ -18,8 +18,8 @@ computed in float64 so that a finite-difference check can tell a wrong formula f
 
 import numpy as np
 
-from lab3.checks import real_array, require, require_nonnegative
 from lab3.functional import activation_names, l2_reg, mse, softmax
+from lab3.validation import real_array, require, require_nonnegative
 
 # ----------------------------------------------------------------------------------------------
 # Layers
@@ -236,7 +236,7 @@ def _prepare(weights, biases, x, y=None):
     return weights, biases, x, y
 
 
-def _validate_settings(weights, reg, output, activation):
+def _validate_network(weights, reg, output, activation):
     """Refuse a bad ``reg`` or ``output``; return the activation of every layer, output included."""
     require_nonnegative("reg", reg)
     require(output in OUTPUTS, "output", output, f"one of {OUTPUTS}")
@@ -260,7 +260,7 @@ def forward(weights, biases, x, output="identity", activation="relu"):
         ``(activation, linear_cache, activation_cache)`` per layer.
     """
     weights, biases, x, _ = _prepare(weights, biases, x)
-    return _forward(weights, biases, x, _validate_settings(weights, 0.0, output, activation))
+    return _forward(weights, biases, x, _validate_network(weights, 0.0, output, activation))
 
 
 def _forward(weights, biases, x, activations):
@@ -280,7 +280,7 @@ def objective(weights, biases, x, y, reg=0.0, output="identity", activation="rel
     number >= 0.
     """
     weights, biases, x, y = _prepare(weights, biases, x, y)
-    y_hat, _ = _forward(weights, biases, x, _validate_settings(weights, reg, output, activation))
+    y_hat, _ = _forward(weights, biases, x, _validate_network(weights, reg, output, activation))
     loss, _ = mse_forward(y_hat, y)
     return float(loss + l2_reg(weights, reg))
 
@@ -294,7 +294,7 @@ def gradients(weights, biases, x, y, reg=0.0, output="identity", activation="rel
         ``(dW, db)``: lists of float64 arrays shaped like ``weights`` and ``biases``.
     """
     weights, biases, x, y = _prepare(weights, biases, x, y)
-    activations = _validate_settings(weights, reg, output, activation)
+    activations = _validate_network(weights, reg, output, activation)
     y_hat, caches = _forward(weights, biases, x, activations)
     _, loss_cache = mse_forward(y_hat, y)
     dout = mse_backward(loss_cache)  # (batch, d_out): where the chain rule starts

@@ -10,7 +10,7 @@ import math
 import numpy as np
 import torch
 
-from lab3.checks import (
+from lab3.validation import (
     is_finite_number,
     real_array,
     require,
@@ -36,11 +36,11 @@ def create_linear_training_data(n_samples=1000, matrix=None, noise=0.0, seed=0):
     """Sample ``n_samples`` inputs uniformly from ``[-1, 1)^d`` and map them by ``matrix``.
 
     Args:
-        n_samples: number of samples ``n``, 1 to ``lab3.checks.MAX_SAMPLES``.
+        n_samples: number of samples ``n``, 1 to ``lab3.validation.MAX_SAMPLES``.
         matrix: square ``(d, d)`` matrix of finite real numbers (tensor, array or nested list);
             default ``rotation_matrix(90)``.
         noise: standard deviation of Gaussian noise added to the targets (0 for exact targets).
-        seed: seed of a private generator (an integer in ``lab3.checks.SEED_RANGE``); the global
+        seed: seed of a private generator (an integer in ``lab3.validation.SEED_RANGE``); the global
             torch RNG is left alone.
 
     Returns:

@@ -11,31 +11,29 @@ import ast
 import difflib
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass
 
 import torch
 
-from lab3.checks import is_finite_number, is_int, require
 from lab3.data import create_linear_training_data, rotation_matrix
 from lab3.files import require_writable_file, write_json
 from lab3.mlp import MultiLayerPerceptron, validate_sizes
-from lab3.training.loop import History, train_validated, validate_engine, validate_settings
+from lab3.training.loop import History, train_validated
+from lab3.training.settings import (
+    TRAINING_FIELDS,
+    TrainingSettings,
+    validate_engine,
+    validate_settings,
+)
+from lab3.validation import is_finite_number, is_int, require
 
+# A training lesson's run: the lab's mini-batch run (lesson 04), on the fast engine.
+LESSON_RUN = TrainingSettings(epochs=100, batch_size=100, engine="manual")
+# What a lesson adds to the training settings: the network, the target map, what it shows, where
+# it writes its metrics.
+LESSON_EXTRAS = {"hidden_sizes": [3], "angle": 90.0, "demos": True, "results_path": ""}
 # Every knob of a training notebook's `parameters` cell, with the lab's defaults.
-DEFAULTS = {
-    "learning_rate": 0.1,
-    "epochs": 100,
-    "batch_size": 100,
-    "hidden_sizes": [3],
-    "reg": 0.001,
-    "seed": 0,
-    "n_samples": 1000,
-    "angle": 90.0,
-    "engine": "manual",
-    "shuffle": False,
-    "demos": True,
-    "results_path": "",
-}
+DEFAULTS = {**asdict(LESSON_RUN), **LESSON_EXTRAS}
 MIN_SAMPLES = 3  # the effective matrix of 2-D points is a least-squares fit of 3 unknowns
 
 
@@ -44,7 +42,7 @@ class Parameters(Mapping):
 
     It reads like the dict it was made from (``params["epochs"]``, ``{**params, "epochs": 5}``
     gives a plain dict again, which ``run`` then checks). ``settings`` is the checked
-    ``lab3.training.Settings`` that ``run`` trains with.
+    ``lab3.training.settings.TrainingSettings`` that ``run`` trains with.
     """
 
     def __init__(self, values, settings):
@@ -80,7 +78,7 @@ def validate_parameters(**parameters):
     """The checked ``Parameters`` (``DEFAULTS`` filled in), or a ``ValueError`` naming the bad one.
 
     Everything a run needs is checked here, once, before anything is allocated: the training
-    settings (with the size limits of ``lab3.checks``), the network's sizes, ``n_samples >= 3``
+    settings (with the size limits of ``lab3.validation``), the network's sizes, ``n_samples >= 3``
     (fewer cannot be read as a matrix), and ``results_path`` ("" or a file that ``save_metrics``
     can write: not a folder, and in a folder that exists or can be made inside one that does).
     """
@@ -94,16 +92,7 @@ def validate_parameters(**parameters):
         n,
         f"an integer >= {MIN_SAMPLES} (the learned matrix is a least-squares fit on the data)",
     )
-    settings = validate_settings(
-        n,
-        p["epochs"],
-        p["batch_size"],
-        p["learning_rate"],
-        p["reg"],
-        p["engine"],
-        shuffle=p["shuffle"],
-        seed=p["seed"],
-    )
+    settings = validate_settings(TrainingSettings(**{name: p[name] for name in TRAINING_FIELDS}))
     require(
         isinstance(p["demos"], bool),
         "demos",
@@ -133,7 +122,7 @@ def run(parameters, engine=None):
         parameters = validate_parameters(**parameters)
     p, settings = parameters, parameters.settings
     if engine is not None:
-        settings = replace(settings, engine=validate_engine(engine))
+        settings = settings.replace(engine=validate_engine(engine))
     true_matrix = rotation_matrix(p["angle"])
     inputs, targets = create_linear_training_data(p["n_samples"], true_matrix, seed=p["seed"])
     model = MultiLayerPerceptron(2, p["hidden_sizes"], 2, seed=p["seed"])

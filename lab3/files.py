@@ -15,7 +15,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from lab3.checks import require
+from lab3.validation import require
 
 
 def atomic_write(path, write, newline=None):

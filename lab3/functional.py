@@ -8,7 +8,7 @@ Batches are rows: ``x`` has shape ``(batch, features)``.
 import numpy as np
 import torch
 
-from lab3.checks import require, require_nonnegative
+from lab3.validation import require, require_nonnegative
 
 _ARRAY = "a numpy array or torch tensor of real numbers"
 HIDDEN_ACTIVATIONS = ("relu", "identity")  # "identity": no activation, h = z

@@ -8,7 +8,7 @@ centred difference is accurate to about ``1e-10`` relative, while a wrong formul
 import numpy as np
 
 from lab3 import backprop
-from lab3.checks import is_finite_number, require
+from lab3.validation import is_finite_number, require
 
 
 def _require_step(h):

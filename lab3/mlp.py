@@ -21,9 +21,16 @@ used as the number of samples. Training lives in ``lab3.train``.
 
 import torch
 
-from lab3 import checks
-from lab3.checks import is_count, is_finite_number, real_array, require, require_count, require_seed
+from lab3 import validation
 from lab3.functional import activation_names, relu
+from lab3.validation import (
+    is_count,
+    is_finite_number,
+    real_array,
+    require,
+    require_count,
+    require_seed,
+)
 
 ACTIVATIONS = {"relu": relu, "identity": lambda h: h}
 INIT_SCALE = 0.1  # the lab's torch.rand(...) * 0.1
@@ -32,8 +39,9 @@ MAX_INIT_SCALE = 1e3
 
 
 def validate_sizes(num_inputs, hidden_sizes, num_outputs):
-    """Refuse layer sizes that are not integers from 1 to ``lab3.checks.MAX_WIDTH``, or a network
-    with more than ``lab3.checks.MAX_PARAMETERS`` weights and biases (``ValueError`` naming it).
+    """Refuse layer sizes that are not integers from 1 to ``lab3.validation.MAX_WIDTH``, or a
+    network with more than ``lab3.validation.MAX_PARAMETERS`` weights and biases (``ValueError``
+    naming it).
     """
     require_count("num_inputs", num_inputs, "MAX_WIDTH")
     require_count("num_outputs", num_outputs, "MAX_WIDTH")
@@ -45,19 +53,30 @@ def validate_sizes(num_inputs, hidden_sizes, num_outputs):
     )
     for h in hidden_sizes:
         require(
-            h <= checks.MAX_WIDTH,
+            h <= validation.MAX_WIDTH,
             "hidden_sizes",
             hidden_sizes,
-            f"widths from 1 to {checks.MAX_WIDTH:,} (raise lab3.checks.MAX_WIDTH for more)",
+            f"widths from 1 to {validation.MAX_WIDTH:,} (raise lab3.validation.MAX_WIDTH for more)",
         )
     sizes = [num_inputs, *hidden_sizes, num_outputs]
     count = sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))
     require(
-        count <= checks.MAX_PARAMETERS,
+        count <= validation.MAX_PARAMETERS,
         "hidden_sizes",
         hidden_sizes,
-        f"a network of at most {checks.MAX_PARAMETERS:,} weights and biases, not {count:,} "
-        "(raise lab3.checks.MAX_PARAMETERS for more)",
+        f"a network of at most {validation.MAX_PARAMETERS:,} weights and biases, not {count:,} "
+        "(raise lab3.validation.MAX_PARAMETERS for more)",
+    )
+
+
+def validate_init(init, init_scale):
+    """Refuse an ``init`` not in ``INITS``, or an ``init_scale`` outside (0, MAX_INIT_SCALE]."""
+    require(isinstance(init, str) and init in INITS, "init", init, f"one of {INITS}")
+    require(
+        is_finite_number(init_scale) and 0 < init_scale <= MAX_INIT_SCALE,
+        "init_scale",
+        init_scale,
+        f"a number > 0 and <= {MAX_INIT_SCALE:g}",
     )
 
 
@@ -71,7 +90,7 @@ class MultiLayerPerceptron:
         activation: ``"relu"`` (default) or ``"identity"`` for every hidden layer, or a list with
             one name per hidden layer. The output layer has no activation.
         seed: seed of the private generator that draws the initial weights (an integer in
-            ``lab3.checks.SEED_RANGE``).
+            ``lab3.validation.SEED_RANGE``).
         init: ``"lab"`` (weights ``U[0, 0.1)``, the default) or ``"he"`` (``N(0, 2 / fan_in)``).
         init_scale: a positive factor on the initial weights (1.0 leaves them as drawn).
 
@@ -97,13 +116,7 @@ class MultiLayerPerceptron:
     ):
         validate_sizes(num_inputs, hidden_sizes, num_outputs)
         require_seed(seed)
-        require(isinstance(init, str) and init in INITS, "init", init, f"one of {INITS}")
-        require(
-            is_finite_number(init_scale) and 0 < init_scale <= MAX_INIT_SCALE,
-            "init_scale",
-            init_scale,
-            f"a number > 0 and <= {MAX_INIT_SCALE:g}",
-        )
+        validate_init(init, init_scale)
         self.init, self.init_scale = init, float(init_scale)
         self.num_inputs = int(num_inputs)
         self.hidden_sizes = tuple(int(h) for h in hidden_sizes)

@@ -79,12 +79,12 @@ def test_draw_shows_values_forward_and_gradients_backward():
     nodes, edges = circuits.scalar_graph(
         {"x": -2, "y": 5, "z": -4}, [("q", "add", ("x", "y")), ("f", "mul", ("q", "z"))]
     )
-    ax = circuits.draw(nodes, edges, show="values", title="f = (x + y) z")
+    ax = circuits.draw_graph(nodes, edges, show="values", title="f = (x + y) z")
     shown = texts(ax)
     assert "q = x + y\n3" in shown and "f = q * z\n-12" in shown and "x\n-2" in shown
     assert ax.get_title() == "f = (x + y) z" and not ax.axison
     assert not any("-4" == t for t in shown)  # no gradients in the forward picture
-    ax = circuits.draw(nodes, edges, show="gradients", of="f")
+    ax = circuits.draw_graph(nodes, edges, show="gradients", of="f")
     shown = texts(ax)
     assert shown.count("-4") == 3 and "3" in shown  # x, y and q carry -4; z carries 3
     assert "f = q * z\ndf/df = 1" in shown and "q = x + y" in shown
@@ -94,11 +94,11 @@ def test_draw_shows_values_forward_and_gradients_backward():
 def test_draw_refuses_a_bad_graph():
     nodes = [Node("a", 1.0, (0, 0)), Node("b", 2.0, (1, 0))]
     with pytest.raises(ValueError, match="show='up' is not allowed"):
-        circuits.draw(nodes, [], show="up")
+        circuits.draw_graph(nodes, [], show="up")
     with pytest.raises(ValueError, match="edges='a -> c' is not allowed"):
-        circuits.draw(nodes, [Edge("a", "c")])
+        circuits.draw_graph(nodes, [Edge("a", "c")])
     with pytest.raises(ValueError, match="kind='box' is not allowed"):
-        circuits.draw([Node("a", 1.0, (0, 0), kind="box")], [])
+        circuits.draw_graph([Node("a", 1.0, (0, 0), kind="box")], [])
 
 
 @pytest.fixture(scope="module")
@@ -160,7 +160,9 @@ def test_the_worked_example_is_drawn_with_the_labs_numbers_and_dJ_dc():
     nodes, edges = circuits.mlp_graph(
         **LAB, reg=1.0, output="softmax", weight_names=["W", "M"], bias_names=["b", "c"]
     )
-    ax = circuits.draw(nodes, edges, show="values", title="the lab's 4-5-3 example", max_entries=6)
+    ax = circuits.draw_graph(
+        nodes, edges, show="values", title="the lab's 4-5-3 example", max_entries=6
+    )
     shown = texts(ax)
     for text in [
         "z1 = x W + b\n[31 31 31 31 31]",
@@ -175,7 +177,7 @@ def test_the_worked_example_is_drawn_with_the_labs_numbers_and_dJ_dc():
     dc = edge_grads(edges, "c")[0]
     dc_lab3 = backprop.gradients(**LAB, reg=1.0, output="softmax")[1][1]
     np.testing.assert_allclose(dc, dc_lab3, rtol=1e-12)
-    ax = circuits.draw(nodes, edges, show="gradients", max_entries=6)
+    ax = circuits.draw_graph(nodes, edges, show="gradients", max_entries=6)
     assert "[-0.07407 0.1481 -0.07407]" in texts(ax)
 
 

@@ -14,12 +14,13 @@ from matplotlib.figure import Figure as MplFigure
 
 import lab3
 from lab3 import explore
-from lab3.explore import landscape, state
+from lab3.explore import landscape
 from lab3.explore.figure import Figure
+from lab3.explore.outcome import pre_activations
 from lab3.explore.panels import on_off_segment
 
 ROOT = Path(__file__).resolve().parents[1]
-SMALL = explore.Settings(n_samples=200, epochs=3)
+SMALL = explore.Controls(n_samples=200, epochs=3)
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +61,7 @@ def train_message(**settings):
 )
 def test_typed_values_are_refused_with_lab3_trains_own_message(typed, settings):
     with pytest.raises(ValueError) as refused:
-        explore.parse_typed(typed, explore.Settings())
+        explore.parse_typed(typed, explore.Controls())
     assert str(refused.value) == train_message(**settings)
 
 
@@ -77,7 +78,7 @@ def test_typed_values_are_refused_with_lab3_trains_own_message(typed, settings):
 )
 def test_other_bad_input_names_the_parameter(typed, words):
     with pytest.raises(ValueError, match=words.replace("[", r"\[").replace("]", r"\]")):
-        explore.parse_typed(typed, explore.Settings())
+        explore.parse_typed(typed, explore.Controls())
 
 
 def test_typed_values_change_only_what_was_typed():
@@ -86,9 +87,9 @@ def test_typed_values_change_only_what_was_typed():
 
 
 def test_target_matrices_act_on_row_vectors():
-    stretch = explore.target_matrix(explore.Settings(transform="stretch", amount=2.0, angle=0.0))
+    stretch = explore.target_matrix(explore.Controls(transform="stretch", amount=2.0, angle=0.0))
     assert np.allclose(stretch.numpy(), [[2, 0], [0, 1]])
-    turned = explore.target_matrix(explore.Settings(transform="reflection", angle=90.0))
+    turned = explore.target_matrix(explore.Controls(transform="reflection", angle=90.0))
     assert np.allclose(np.array([1.0, 0.0]) @ turned.numpy(), [0, 1], atol=1e-6)
 
 
@@ -96,7 +97,7 @@ def test_target_matrices_act_on_row_vectors():
 
 
 def test_the_default_is_lesson_03s_run_number_for_number():
-    outcome = explore.run(explore.Settings())
+    outcome = explore.outcome_of(explore.Controls())
     model = lab3.MultiLayerPerceptron(seed=0)
     inputs, targets = lab3.create_linear_training_data(1000, seed=0)
     history = lab3.train(model, inputs, targets, epochs=10, engine="manual")
@@ -119,36 +120,38 @@ def test_the_default_is_lesson_03s_run_number_for_number():
     ],
 )
 def test_each_status_comes_with_its_reason(changes, status, words):
-    outcome = explore.run(SMALL.replace(**changes))
+    outcome = explore.outcome_of(SMALL.replace(**changes))
     assert (outcome.status, words in outcome.reason) == (status, True), explore.summary(outcome)
 
 
 def test_a_divergence_is_an_outcome_with_the_losses_up_to_the_stop():
-    outcome = explore.run(SMALL.replace(learning_rate=10.0))
+    outcome = explore.outcome_of(SMALL.replace(learning_rate=10.0))
     epoch, step, loss = outcome.diverged
     assert loss > 1e12 and outcome.history.steps == step - 1
     assert outcome.learned_matrix is None and outcome.matrix_error is None
 
 
 def test_dead_units_are_those_off_on_every_sample():
-    outcome = explore.run(SMALL.replace(learning_rate=1.0, n_samples=1000))
-    z = state.pre_activations(outcome.model, outcome.inputs.T.double().numpy())[0]
+    outcome = explore.outcome_of(SMALL.replace(learning_rate=1.0, n_samples=1000))
+    z = pre_activations(outcome.model, outcome.inputs.T.double().numpy())[0]
     assert outcome.dead_after[0].tolist() == (z <= 0).all(axis=0).tolist() == [True] * 3
 
 
 def test_a_long_run_trains_in_chunks_reports_progress_and_can_be_dropped(monkeypatch):
-    monkeypatch.setattr(state, "CHUNK_STEPS", 400)  # 200 samples: 2 epochs per chunk
+    monkeypatch.setattr("lab3.explore.outcome.CHUNK_STEPS", 400)  # 200 samples: 2 epochs per chunk
     seen = []
-    whole = explore.run(SMALL.replace(epochs=5), progress=lambda done, total: seen.append(done))
+    whole = explore.outcome_of(
+        SMALL.replace(epochs=5), progress=lambda done, total: seen.append(done)
+    )
     assert seen == [2, 4, 5] and len(whole.history.epoch_loss) == 5 and whole.history.steps == 1000
-    assert explore.run(SMALL.replace(epochs=5), stop=lambda: True) is None
+    assert explore.outcome_of(SMALL.replace(epochs=5), stop=lambda: True) is None
 
 
 # --- the picture ------------------------------------------------------------------------------
 
 
 def test_the_state_to_figure_function_draws_every_panel_labelled():
-    fig = explore.draw(SMALL)
+    fig = explore.draw_outcome(SMALL)
     assert isinstance(fig, MplFigure)
     texts = [t.get_text() for t in fig.texts]
     assert texts[0].startswith("LEARNED") or texts[0].startswith("STILL LEARNING")
@@ -161,7 +164,7 @@ def test_the_state_to_figure_function_draws_every_panel_labelled():
 
 
 def test_a_redraw_by_blitting_looks_like_a_full_draw():
-    first, second = explore.run(SMALL), explore.run(SMALL.replace(learning_rate=0.2))
+    first, second = explore.outcome_of(SMALL), explore.outcome_of(SMALL.replace(learning_rate=0.2))
     reused = Figure()
     reused.update(first)
     before = reused.png()
@@ -215,8 +218,8 @@ def test_the_landscape_gradient_is_the_objectives():
 
 
 def test_paths_start_at_the_initial_network_and_too_large_one_leaves():
-    land = landscape.landscape(explore.Settings())
-    paths = landscape.trajectories(explore.Settings())
+    land = landscape.landscape(explore.Controls())
+    paths = landscape.trajectories(explore.Controls())
     assert list(paths) == list(landscape.PATHS)
     for path in paths.values():
         assert np.allclose(path[0], land.start)
@@ -259,7 +262,7 @@ def test_the_benchmarks_core_times_each_position():
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
     first, times = bench.measure(
-        [{"learning_rate": 0.2}, {"batch_size": 5}], base=explore.Settings(n_samples=100, epochs=1)
+        [{"learning_rate": 0.2}, {"batch_size": 5}], base=explore.Controls(n_samples=100, epochs=1)
     )
     assert first > 0 and [changes for changes, _ in times] == [
         {"learning_rate": 0.2},

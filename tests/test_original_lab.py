@@ -8,8 +8,9 @@ import torch
 
 import lab3
 from lab3.mlp import MultiLayerPerceptron
-from lab3.training.loop import ENGINES, train
+from lab3.training.loop import train
 from lab3.training.original_lab import lab_batched, lab_single_sample
+from lab3.training.settings import ENGINES
 
 ATOL = 1e-6  # float32 runs of the same arithmetic agree to about 1e-7; a real difference is larger
 

@@ -11,9 +11,10 @@ import pytest
 import torch
 
 import lab3
-from lab3 import backprop, checks
+from lab3 import backprop, validation
 from lab3.mlp import MultiLayerPerceptron
-from lab3.training.loop import ENGINES, DivergedError, History, Settings, train, validate_settings
+from lab3.training.loop import DivergedError, History, train
+from lab3.training.settings import ENGINES, TrainingSettings, validate_settings
 
 ATOL = 1e-5  # float32 training runs agree to about 1e-6; a real difference is far larger
 
@@ -357,7 +358,7 @@ def test_messages_say_what_is_allowed():
     )
     assert message_of(model, inputs, targets, epochs=2.5) == (
         "epochs=2.5 is not allowed: an integer from 1 to 1,000,000 "
-        "(raise lab3.checks.MAX_EPOCHS for more)"
+        "(raise lab3.validation.MAX_EPOCHS for more)"
     )
 
 
@@ -378,9 +379,8 @@ def test_size_limits_refuse_a_typo_at_once(settings, named):
     """A run of days is refused in well under a second, before anything is allocated or run."""
     start = time.perf_counter()
     try:
-        values = validate_settings(
-            1000, **{**dict(batch_size=1, learning_rate=0.1, reg=0.0, engine="manual"), **settings}
-        )
+        knobs = {**dict(batch_size=1, learning_rate=0.1, reg=0.0, engine="manual"), **settings}
+        values = validate_settings(TrainingSettings(n_samples=1000, **knobs))
     except ValueError as error:
         assert named is not None and str(error).startswith(named), str(error)
     else:
@@ -389,13 +389,15 @@ def test_size_limits_refuse_a_typo_at_once(settings, named):
 
 
 def test_a_raised_limit_counts(monkeypatch):
-    monkeypatch.setattr(checks, "MAX_EPOCHS", 5)
+    monkeypatch.setattr(validation, "MAX_EPOCHS", 5)
     with pytest.raises(ValueError, match=r"^epochs=6 is not allowed: an integer from 1 to 5 "):
-        validate_settings(10, 6, 1, 0.1, 0.0, "manual")
-    monkeypatch.setattr(checks, "MAX_STEPS", 10)
+        validate_settings(TrainingSettings(n_samples=10, epochs=6, reg=0.0))
+    monkeypatch.setattr(validation, "MAX_STEPS", 10)
     with pytest.raises(ValueError, match="at most 10 SGD steps"):
-        validate_settings(10, 2, 1, 0.1, 0.0, "manual")
-    assert validate_settings(10, 2, 2, 0.1, 0.0, "manual").total_steps == 10
+        validate_settings(TrainingSettings(n_samples=10, epochs=2, reg=0.0))
+    assert (
+        validate_settings(TrainingSettings(n_samples=10, epochs=2, batch_size=2)).total_steps == 10
+    )
 
 
 def test_settings_are_checked_once_frozen_and_kept_by_the_history():
@@ -411,7 +413,7 @@ def test_settings_are_checked_once_frozen_and_kept_by_the_history():
         engine="manual",
         seed=4,
     )
-    assert history.settings == Settings(
+    assert history.settings == TrainingSettings(
         n_samples=20,
         epochs=2,
         batch_size=3,

@@ -2,45 +2,44 @@
 
 The flow, one module per floor (each imports only the ones above it):
 
-* ``state``: ``Settings`` (the value of every control) -> ``run`` -> ``Outcome`` (the trained
-  network, its history, its status); no matplotlib, no widgets;
+* ``controls``: ``Controls`` (the value of every control: ``lab3.train``'s settings, the network
+  and the target map) and ``validate_controls``, the one check where they enter;
+* ``outcome``: ``outcome_of`` trains a fresh network on them -> ``Outcome`` (the network, its
+  history, its status); no matplotlib, no widgets;
 * ``landscape``: the objective over a plane of parameters, and SGD paths restricted to it;
 * ``panels``: the four matplotlib panels (loss, plane, matrix, landscape), each updated in place;
 * ``figure``: the panels put together, drawn off-screen to a PNG;
-* ``widgets``: ``Explorer``, the sliders that make ``Settings`` and show the figure.
+* ``widgets``: ``Explorer``, the sliders that make ``Controls`` and show the figure.
 
 The names below are the explorer's public face, what lesson 07 and the tests use.
 """
 
-from lab3.explore.figure import Figure, draw, lean_png, small_multiples
-from lab3.explore.state import (
+from lab3.explore.controls import (
     TRANSFORMS,
-    Outcome,
-    Settings,
-    classify,
+    Controls,
     describe,
     parse_typed,
-    run,
-    summary,
     target_matrix,
-    validate,
+    validate_controls,
 )
+from lab3.explore.figure import Figure, draw_outcome, lean_png, small_multiples
+from lab3.explore.outcome import Outcome, classify, outcome_of, summary
 from lab3.explore.widgets import Explorer
 
 __all__ = [
     "TRANSFORMS",
+    "Controls",
     "Explorer",
     "Figure",
     "Outcome",
-    "Settings",
     "classify",
     "describe",
-    "draw",
+    "draw_outcome",
     "lean_png",
+    "outcome_of",
     "parse_typed",
-    "run",
     "small_multiples",
     "summary",
     "target_matrix",
-    "validate",
+    "validate_controls",
 ]

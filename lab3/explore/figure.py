@@ -15,9 +15,10 @@ import PIL.Image
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure as MplFigure
 
-from lab3.checks import is_int, require
-from lab3.explore import state
+from lab3.explore.controls import Controls, describe
+from lab3.explore.outcome import Outcome, outcome_of
 from lab3.explore.panels import LandscapePanel, LossPanel, MatrixPanel, PlanePanel, square_points
+from lab3.validation import is_int, require
 
 ROW_HEIGHT = 2.9  # inches per row of the small multiples
 BACKGROUNDS = 8  # backgrounds kept, one per layout (moving a slider back and forth reuses them)
@@ -73,7 +74,7 @@ class Figure:
         self._backgrounds = {}  # layout key -> the static parts drawn for it
 
     def update(self, outcome):
-        """Show ``outcome`` (an ``state.Outcome``); returns the matplotlib figure."""
+        """Show ``outcome`` (an ``Outcome``); returns the matplotlib figure."""
         self.status.set_text(f"{outcome.status.upper()}: {outcome.reason}")
         self.status.set_color(STATUS_COLOURS[outcome.status])
         self.caption.set_text(caption(outcome))
@@ -129,16 +130,14 @@ class Figure:
 def caption(outcome):
     """The settings and the dead-unit count in one line (under the status line)."""
     return (
-        f"{state.describe(outcome.settings)}   |   dead hidden units after training: "
+        f"{describe(outcome.settings)}   |   dead hidden units after training: "
         f"{outcome.dead_count} of {outcome.unit_count}"
     )
 
 
-def draw(settings=None):
-    """Train ``settings`` (default ``state.Settings()``; or pass an ``Outcome``); the picture."""
-    outcome = (
-        settings if isinstance(settings, state.Outcome) else state.run(settings or state.Settings())
-    )
+def draw_outcome(settings=None):
+    """Train ``settings`` (default ``Controls()``; or pass an ``Outcome``); the picture."""
+    outcome = settings if isinstance(settings, Outcome) else outcome_of(settings or Controls())
     return Figure().update(outcome)
 
 
@@ -149,14 +148,14 @@ def small_multiples(learning_rates=(0.01, 0.1, 1.0, 10.0), batch_sizes=(1, 100),
     A row shows the status line, the loss, the input square after training and the landscape
     with its SGD paths (their learning rate is the row's).
     """
-    base = base or state.Settings()
+    base = base or Controls()
     combos = [(lr, b) for b in batch_sizes for lr in learning_rates]
     fig = MplFigure(figsize=(12.5, ROW_HEIGHT * len(combos) + 0.9), dpi=72)  # a lean PNG
     FigureCanvasAgg(fig)
     outcomes, square = {}, square_points()
     height = (1.0 - 0.9 / fig.get_figheight()) / len(combos)
     for row, (lr, b) in enumerate(combos):
-        outcome = state.run(base.replace(learning_rate=lr, batch_size=b))
+        outcome = outcome_of(base.replace(learning_rate=lr, batch_size=b))
         outcomes[(lr, b)] = outcome
         top = 1.0 - row * height
         fig.text(

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lab3.data import create_linear_training_data
-from lab3.explore.state import Settings, target_matrix
+from lab3.explore.controls import Controls, target_matrix
 from lab3.mlp import MultiLayerPerceptron
 from lab3.training.loop import DivergedError, train
 from lab3.training.manual_engine import augmented
@@ -159,7 +159,7 @@ class _Slice:
 @functools.lru_cache(maxsize=8)
 def _slice(key):
     hidden_sizes, init, init_scale, seed, transform, angle, amount, reg, m = key
-    matrix = target_matrix(Settings(transform=transform, angle=angle, amount=amount))
+    matrix = target_matrix(Controls(transform=transform, angle=angle, amount=amount))
     inputs, targets = create_linear_training_data(m, matrix, seed=seed)
     model = MultiLayerPerceptron(
         2, list(hidden_sizes), 2, seed=seed, init=init, init_scale=init_scale

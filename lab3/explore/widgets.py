@@ -1,14 +1,14 @@
 """Lesson 07's live explorer: ipywidgets controls that retrain the network and redraw the picture.
 
-``Explorer()`` shows one slider (or toggle) per knob of ``lab3.explore.Settings``, a field for
+``Explorer()`` shows one slider (or toggle) per knob of ``lab3.explore.Controls``, a field for
 typing exact values, a status line, a progress bar and the picture. Moving a control makes new
-``Settings``; a single worker thread trains them (``lab3.explore.run``) and redraws
+``Controls``; a single worker thread trains them (``lab3.explore.outcome_of``) and redraws
 (``lab3.explore.figure.Figure``), so the kernel stays free to take the next move: a setting
 that arrives while another is training makes that run stop at its next chunk and be dropped
 (only the newest setting is ever drawn). Sliders have ``continuous_update=False``: a run starts
 when the slider is released, not for every pixel of a drag.
 
-Sliders only offer valid values. Text typed into the field goes through ``state.parse_typed``,
+Sliders only offer valid values. Text typed into the field goes through ``parse_typed``,
 so a bad value is refused with the message ``lab3.train`` gives for it; the message shows in the
 status line and the picture stays as it was.
 """
@@ -21,8 +21,9 @@ import time
 import ipywidgets as w
 from matplotlib.colors import to_hex
 
-from lab3.explore import state
+from lab3.explore.controls import TRANSFORMS, Controls, parse_typed, validate_controls
 from lab3.explore.figure import STATUS_COLOURS, Figure, caption
+from lab3.explore.outcome import outcome_of_validated
 
 LEARNING_RATES = (-3.0, 1.5)  # log10 range of the learning-rate slider
 BATCH_SIZES = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]
@@ -83,7 +84,7 @@ def _controls(s):
             **slider,
         ),
         "transform": w.Dropdown(
-            options=state.TRANSFORMS, value=s.transform, description="target", style=STYLE
+            options=TRANSFORMS, value=s.transform, description="target", style=STYLE
         ),
         "angle": w.FloatSlider(
             value=s.angle, min=-180, max=180, step=15, description="angle (deg)", **slider
@@ -105,12 +106,12 @@ class Explorer:
     """The live lesson. ``Explorer(settings)``; display it (the cell's last line) to use it.
 
     Attributes a test or a curious student can read: ``settings`` (what the picture shows, or is
-    about to), ``outcome`` (the last drawn ``state.Outcome``), ``seconds`` (how long its
+    about to), ``outcome`` (the last drawn ``lab3.explore.Outcome``), ``seconds`` (how long its
     retrain + redraw took), ``controls`` (``{name: widget}``), ``typed``, ``status``, ``image``.
     """
 
     def __init__(self, settings=None):
-        self.settings = state.validate(settings or state.Settings())
+        self.settings = validate_controls(settings or Controls())
         self.outcome, self.seconds, self.error = None, None, None
         self.controls = _controls(self.settings)
         self.typed = w.Text(
@@ -166,11 +167,11 @@ class Explorer:
             }
         else:
             changes = {name: value}
-        self._try(lambda: state.validate(self.settings.replace(**changes)))
+        self._try(lambda: validate_controls(self.settings.replace(**changes)))
 
     def _on_typed(self, text):
         if text.strip():
-            self._try(lambda: state.parse_typed(text, self.settings), sync=True)
+            self._try(lambda: parse_typed(text, self.settings), sync=True)
 
     def _try(self, make_settings, sync=False):
         """New settings from ``make_settings()``, or its ``ValueError`` in the status line."""
@@ -255,11 +256,10 @@ class Explorer:
     def _draw(self, settings, generation):
         start = time.perf_counter()
         stale = lambda: self._generation != generation  # noqa: E731 -- a newer setting came
-        s = settings
-        long_run = s.epochs * -(-s.n_samples // s.batch_size) > LONG_STEPS
+        long_run = settings.total_steps > LONG_STEPS
         self.progress.value = 0.0
         self.progress.layout.visibility = "visible" if long_run else "hidden"
-        outcome = state.run(
+        outcome = outcome_of_validated(
             settings,
             stop=stale,
             progress=lambda done, total: setattr(self.progress, "value", done / total),

@@ -10,7 +10,7 @@ A graph is two lists:
   from ``dst``. Where a value branches (a weight used by its layer and by the penalty), the
   gradients on its outgoing edges add up to its whole gradient.
 
-``draw(nodes, edges, show="values" | "gradients" | "both")`` draws either picture with
+``draw_graph(nodes, edges, show="values" | "gradients" | "both")`` draws either picture with
 matplotlib (no graphviz, no system package). Two builders compute the numbers:
 
 * ``scalar_graph(inputs, gates)``: a circuit of scalar add / mul / max gates, evaluated forward
@@ -19,7 +19,7 @@ matplotlib (no graphviz, no system package). Two builders compute the numbers:
   values of ``lab3.backprop``'s forward pass and the gradients of its backward pieces.
 
 Shapes follow lab3: samples are rows, ``x`` is ``(batch, n_0)``, ``W_l`` is ``(n_{l-1}, n_l)``.
-This module imports matplotlib only when ``draw`` is called.
+This module imports matplotlib only when ``draw_graph`` is called.
 """
 
 from dataclasses import dataclass
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lab3 import backprop
-from lab3.checks import require
+from lab3.validation import require
 
 SHOWS = ("values", "gradients", "both")
 KINDS = {  # kind -> (box colour, legend text)
@@ -149,7 +149,7 @@ def _label_placement(src, dst):
     return dict(ha="left", va="center", xytext=(3, 0))
 
 
-def draw(
+def draw_graph(
     nodes,
     edges,
     *,

@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.lines import Line2D
 
-from lab3.checks import require
+from lab3.validation import require
 
 
 def plot_losses(histories, per="step", ax=None, title=None, smooth=50):

@@ -14,12 +14,12 @@ import traceback
 from collections import deque
 from pathlib import Path
 
-from lab3.checks import is_count, is_int, require
 from lab3.sweep.execute import BUSY, DEFAULT_TIMEOUT, KERNEL_NAME, execute_run, worker_setup
 from lab3.sweep.plan import finished_result, plan_runs, recorded_result
 from lab3.sweep.records import FAILED, OK, failure_data, make_record, not_run
 from lab3.sweep.results import write_results
 from lab3.sweep.validate import validate
+from lab3.validation import is_count, is_int, require
 
 POLL_SECONDS = 1.0  # how often a waiting sweep asks whether its executor is still alive
 

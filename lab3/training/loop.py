@@ -27,20 +27,12 @@ from dataclasses import asdict, dataclass, field, fields
 import numpy as np
 import torch
 
-from lab3 import checks
-from lab3.checks import (
-    is_finite_number,
-    is_int,
-    require,
-    require_count,
-    require_nonnegative,
-    require_seed,
-)
 from lab3.functional import l2_reg, mse
 from lab3.mlp import MultiLayerPerceptron
 from lab3.training.manual_engine import ManualNet, augmented
+from lab3.training.settings import TrainingSettings, validate_settings
+from lab3.validation import require
 
-ENGINES = ("autograd", "manual")
 DIVERGENCE_BOUND = 1e12  # a step loss above this (or NaN, or inf) stops training
 
 
@@ -61,36 +53,9 @@ class DivergedError(ArithmeticError):
         self.learning_rate, self.history = learning_rate, history
 
 
-@dataclass(frozen=True)
-class Settings:
-    """The hyperparameters of one run, already checked: made by ``validate_settings`` only.
-
-    The engines read them from here; nothing checks them again.
-    """
-
-    n_samples: int
-    epochs: int
-    batch_size: int
-    learning_rate: float
-    reg: float
-    engine: str
-    shuffle: bool
-    seed: int
-
-    @property
-    def steps_per_epoch(self):
-        """``ceil(n_samples / batch_size)``: the last batch is shorter when it does not divide."""
-        return -(-self.n_samples // self.batch_size)
-
-    @property
-    def total_steps(self):
-        """SGD steps of the whole run, if nothing diverges."""
-        return self.epochs * self.steps_per_epoch
-
-
 @dataclass
 class History:
-    """What ``train`` did: the ``Settings`` it ran with and the losses it saw.
+    """What ``train`` did: the ``TrainingSettings`` it ran with and the losses it saw.
 
     ``step_loss[i]`` is the mse of the batch of step ``i`` *before* its update (the lab's "loss
     after forward pass"); ``epoch_loss[e]`` is the mse over the whole training set after epoch
@@ -98,7 +63,7 @@ class History:
     be read directly (``history.batch_size`` is ``history.settings.batch_size``).
     """
 
-    settings: Settings
+    settings: TrainingSettings
     step_loss: list = field(default_factory=list)
     epoch_loss: list = field(default_factory=list)
     epoch_objective: list = field(default_factory=list)
@@ -119,7 +84,9 @@ def _setting(name):
     return property(lambda self: getattr(self.settings, name), doc=f"``settings.{name}``")
 
 
-for _field in fields(Settings):  # read-only shortcuts: history.epochs, history.batch_size...
+for _field in fields(
+    TrainingSettings
+):  # read-only shortcuts: history.epochs, history.batch_size...
     setattr(History, _field.name, _setting(_field.name))
 
 
@@ -176,60 +143,6 @@ def validate_data(model, inputs, targets):
     return inputs, targets
 
 
-def validate_engine(engine):
-    """Refuse an engine name that is not one of ``ENGINES``."""
-    require(isinstance(engine, str) and engine in ENGINES, "engine", engine, f"one of {ENGINES}")
-    return engine
-
-
-def validate_settings(
-    n_samples, epochs, batch_size, learning_rate, reg, engine, shuffle=False, seed=0
-):
-    """Refuse hyperparameters outside their ranges, naming each one; return ``Settings``.
-
-    The limits of ``lab3.checks`` apply (``MAX_SAMPLES``, ``MAX_EPOCHS``, and ``MAX_STEPS`` on
-    ``epochs * ceil(n_samples / batch_size)``), so a typo is refused at once, before anything
-    is allocated. ``train`` calls it before anything runs; a notebook or a sweep can call it too.
-    """
-    require_count("n_samples", n_samples, "MAX_SAMPLES")
-    require_count("epochs", epochs, "MAX_EPOCHS")
-    require(
-        is_int(batch_size) and 1 <= batch_size <= n_samples,
-        "batch_size",
-        batch_size,
-        f"an integer from 1 to the number of samples ({n_samples})",
-    )
-    require(
-        is_finite_number(learning_rate) and learning_rate > 0,
-        "learning_rate",
-        learning_rate,
-        "a finite number > 0",
-    )
-    require_nonnegative("reg", reg)
-    validate_engine(engine)
-    require(isinstance(shuffle, bool), "shuffle", shuffle, "True or False")
-    require_seed(seed)
-    settings = Settings(
-        n_samples=int(n_samples),
-        epochs=int(epochs),
-        batch_size=int(batch_size),
-        learning_rate=float(learning_rate),
-        reg=float(reg),
-        engine=engine,
-        shuffle=shuffle,
-        seed=int(seed),
-    )
-    require(
-        settings.total_steps <= checks.MAX_STEPS,
-        "epochs",
-        epochs,
-        f"at most {checks.MAX_STEPS:,} SGD steps in all, but epochs * ceil(n_samples / "
-        f"batch_size) = {epochs} * {settings.steps_per_epoch} = {settings.total_steps:,}: "
-        "fewer epochs or a larger batch_size (or raise lab3.checks.MAX_STEPS)",
-    )
-    return settings
-
-
 # ----------------------------------------------------------------------------------------------
 # The public function
 # ----------------------------------------------------------------------------------------------
@@ -263,25 +176,27 @@ def train(
         seed: seed of the shuffling generator (unused without ``shuffle``).
         progress: show a tqdm progress bar over the epochs.
 
-    ``n``, ``epochs`` and the number of steps have upper limits (``lab3.checks``).
+    ``n``, ``epochs`` and the number of steps have upper limits (``lab3.validation``).
 
     Raises:
         ValueError: a bad argument (the message names it, its value and what is allowed).
         DivergedError: a step's loss became NaN, infinite or larger than 1e12.
     """
     inputs, targets = validate_data(model, inputs, targets)
-    settings = validate_settings(
-        inputs.shape[1], epochs, batch_size, learning_rate, reg, engine, shuffle, seed
+    knobs = dict(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, reg=reg)
+    settings = TrainingSettings(
+        n_samples=inputs.shape[1], **knobs, engine=engine, shuffle=shuffle, seed=seed
     )
-    return train_validated(model, inputs, targets, settings, progress)
+    return train_validated(model, inputs, targets, validate_settings(settings), progress)
 
 
 def train_validated(model, inputs, targets, settings, progress=False):
     """``train`` without the checks, for a caller that made everything itself.
 
     ``inputs`` and ``targets``: float32 ``(d, n)`` and ``(k, n)`` tensors that fit ``model``
-    (as ``validate_data`` returns them); ``settings``: from ``validate_settings``, for this ``n``.
-    ``lab3.experiment.run`` uses it: its parameters were checked once, its data made to fit.
+    (as ``validate_data`` returns them); ``settings``: a ``TrainingSettings`` that
+    ``validate_settings`` returned, for this ``n``. ``lab3.experiment.run`` and the explorer use
+    it: their settings were checked once, where they entered, and their data made to fit.
     """
     history = History(settings)
     run = _train_autograd if settings.engine == "autograd" else _train_manual

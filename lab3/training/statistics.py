@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from lab3.checks import is_count, require, require_nonnegative
-from lab3.training.loop import train, validate_data
+from lab3.training.loop import train_validated, validate_data
+from lab3.training.settings import TrainingSettings, validate_settings
+from lab3.validation import require_nonnegative
 
 
 def layer_statistics(model, inputs, targets, *, reg=0.0):
@@ -141,24 +142,17 @@ def train_with_statistics(
     statistics use ``layer_statistics(..., reg=statistics_reg)`` (default: gradients of the mse
     alone). A ``lab3.DivergedError`` propagates from the epoch that diverged.
     """
-    require(is_count(epochs), "epochs", epochs, "an integer >= 1")
     inputs, targets = validate_data(model, inputs, targets)
+    knobs = dict(batch_size=batch_size, learning_rate=learning_rate, reg=reg, engine="manual")
+    run = validate_settings(TrainingSettings(n_samples=inputs.shape[1], epochs=epochs, **knobs))
+    one_epoch = run.replace(epochs=1)  # checked once, above: each epoch trains unchecked
     statistics = [layer_statistics(model, inputs, targets, reg=statistics_reg)]
     loss = [float(((model.forward(inputs.T).detach() - targets.T) ** 2).mean())]
     singular = [torch.linalg.svdvals(model.effective_matrix(inputs)).numpy()]
     ratios = []
-    for _ in range(epochs):
+    for _ in range(run.epochs):
         before = [w.detach().clone() for w in model.weights]
-        history = train(
-            model,
-            inputs,
-            targets,
-            epochs=1,
-            batch_size=batch_size,
-            learning_rate=learning_rate,
-            reg=reg,
-            engine="manual",
-        )
+        history = train_validated(model, inputs, targets, one_epoch)
         ratios.append(
             [
                 float(torch.linalg.matrix_norm(w.detach() - b) / torch.linalg.matrix_norm(b))

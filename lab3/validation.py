@@ -6,7 +6,7 @@ mistypes a papermill parameter reads what to change instead of a traceback from 
 The limits below stop a typo (``epochs=10**9``, ``n_samples=10**12``) before anything is allocated
 or run: a refusal costs microseconds, the typo would cost terabytes or days. They are far above
 what the lessons and sweeps use. To raise one, assign the module constant before the call, e.g.
-``lab3.checks.MAX_STEPS = 10**9``: every check reads it when it runs.
+``lab3.validation.MAX_STEPS = 10**9``: every check reads it when it runs.
 
 This module imports neither torch nor numpy at import time (the sweep runner uses it).
 """
@@ -59,7 +59,7 @@ def require_count(name, value, limit):
         is_count(value) and value <= maximum,
         name,
         value,
-        f"an integer from 1 to {maximum:,} (raise lab3.checks.{limit} for more)",
+        f"an integer from 1 to {maximum:,} (raise lab3.validation.{limit} for more)",
     )
 
 
