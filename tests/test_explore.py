@@ -13,7 +13,7 @@ import pytest
 from matplotlib.figure import Figure as MplFigure
 
 import lab3
-from lab3 import explore
+from lab3 import backprop, explore
 from lab3.explore import landscape
 from lab3.explore.figure import Figure
 from lab3.explore.outcome import pre_activations
@@ -215,6 +215,35 @@ def test_the_landscape_gradient_is_the_objectives():
         step[i] = 1e-6
         numeric = (net.objective((theta + step)[None]) - net.objective((theta - step)[None])) / 2e-6
         assert grad[i] == pytest.approx(numeric[0], rel=1e-4, abs=1e-8)
+
+
+@pytest.mark.parametrize("hidden_sizes", [(3,), (4, 3), ()])
+def test_the_landscape_objective_and_gradient_are_lab3_backprops(hidden_sizes):
+    """The landscape's own vectorised copy of the maths is lab3.backprop's, number for number."""
+    model = lab3.MultiLayerPerceptron(2, list(hidden_sizes), 2, seed=1, init="he")
+    inputs, targets = lab3.create_linear_training_data(50, seed=0)
+    net = landscape._Net(model, inputs, targets, reg=0.01)
+    weights = [w.detach().double().numpy() for w in model.weights]
+    biases = [b.detach().double().numpy() for b in model.biases]
+    x, y = inputs.T.double().numpy(), targets.T.double().numpy()
+    rows = np.arange(10, 30)
+    dW, db = backprop.gradients(weights, biases, x[rows], y[rows], reg=0.01)
+    expected = np.concatenate([np.vstack([w, b]).ravel() for w, b in zip(dW, db)])
+    theta = net.flat(model)
+    assert np.allclose(net.gradient(theta, rows), expected, rtol=1e-12, atol=1e-14)
+    reference = backprop.objective(weights, biases, x, y, reg=0.01)
+    assert net.objective(theta[None])[0] == pytest.approx(reference, rel=1e-12)
+
+
+def test_a_landscape_path_step_is_sgd_on_the_plane():
+    """Each step of a path moves by -learning_rate times the gradient's part in the plane."""
+    piece = landscape._slice(landscape.problem_key(SMALL))
+    path = landscape._sgd(piece, 0.05, 1, shuffle=False)
+    net, ref, e1, e2 = piece.net, piece.ref, piece.e1, piece.e2
+    for step in range(3):
+        grad = net.gradient(ref + path[step][0] * e1 + path[step][1] * e2, [step])
+        expected = path[step] - 0.05 * np.array([grad @ e1, grad @ e2])
+        assert np.allclose(path[step + 1], expected, rtol=1e-12, atol=1e-15)
 
 
 def test_paths_start_at_the_initial_network_and_too_large_one_leaves():

@@ -15,8 +15,8 @@ Two engines compute step 3:
 
 * ``"autograd"``: torch, exactly as the lab (``objective.backward()``) in float32;
 * ``"manual"``: the hand-derived backprop of ``lab3.backprop.gradients`` in float64 numpy, written
-  out on preallocated arrays: about 17 microseconds a step for the lab's network, some 40 times
-  less than the lab's loop (see ``lab3.training.manual_engine``).
+  out on preallocated arrays (``lab3.training.manual_engine``), the fast one
+  (``benchmarks/README.md`` has its speed).
 
 Both update the model in place and return a ``History``.
 """
@@ -271,16 +271,34 @@ def _train_autograd(model, inputs, targets, history, epoch_orders):
 
 
 def _autograd_step(model, params, x, y, history, epoch, step):
-    """One SGD step, as the lab wrote it; returns the batch's mse before the update."""
+    """One SGD step of ``train``: it stops a diverging run before the update."""
     settings = history.settings
+
+    def stop_if_diverged(loss):
+        _detect_divergence(loss, epoch, step, history)
+
+    return autograd_sgd_step(
+        model, params, x, y, settings.learning_rate, settings.reg, check_loss=stop_if_diverged
+    )
+
+
+def autograd_sgd_step(model, params, x, y, learning_rate, reg, check_loss=None):
+    """One SGD step as the lab wrote it, on ``x`` ``(B, d)`` and ``y`` ``(B, k)``.
+
+    Forward, objective ``mse + reg * sum ||W||^2``, ``backward()``, then ``p -= learning_rate *
+    p.grad`` for every tensor of ``params`` (``model.parameters()``). ``check_loss(mse)`` is called
+    before the backward pass, so a run can stop there. Returns the batch's mse before the update.
+    ``lab3.train`` (engine ``"autograd"``) and the learning-rate finder take their steps here.
+    """
     loss = mse(y, model.forward(x))
     loss_value = loss.item()
-    _detect_divergence(loss_value, epoch, step, history)  # before the update and its backward
-    objective = loss + l2_reg(model.weights, settings.reg)
+    if check_loss is not None:
+        check_loss(loss_value)
+    objective = loss + l2_reg(model.weights, reg)
     objective.backward()
     with torch.no_grad():
         for p in params:
-            p -= settings.learning_rate * p.grad  # the lab's w.data -= alpha * w.grad
+            p -= learning_rate * p.grad  # the lab's w.data -= alpha * w.grad
             p.grad.zero_()
     return loss_value
 

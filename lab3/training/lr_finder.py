@@ -13,8 +13,8 @@ import numpy as np
 import torch
 
 from lab3 import validation
-from lab3.functional import l2_reg, mse
-from lab3.training.loop import validate_data
+from lab3.functional import mse
+from lab3.training.loop import autograd_sgd_step, validate_data
 from lab3.validation import is_count, is_finite_number, is_int, require, require_nonnegative
 
 DIVERGENCE_FACTOR = 4.0  # the finder stops once the loss exceeds this many times the best so far
@@ -63,7 +63,7 @@ def find_learning_rate(
     losses = []
     for i, rate in enumerate(rates):
         batch = torch.arange(i * batch_size, (i + 1) * batch_size) % n  # in order, wrapping round
-        _sgd_step(net, params, x_all[batch], y_all[batch], float(rate), reg)
+        autograd_sgd_step(net, params, x_all[batch], y_all[batch], float(rate), reg)
         loss = _full_loss(net, x_all, y_all)
         losses.append(loss)
         if not np.isfinite(loss) or loss > DIVERGENCE_FACTOR * best:
@@ -94,16 +94,6 @@ def _validate_range_test(n, start, stop, steps, batch_size, reg):
         f"an integer from 1 to the number of samples ({n})",
     )
     require_nonnegative("reg", reg)
-
-
-def _sgd_step(net, params, x, y, learning_rate, reg):
-    """One step of the lab's SGD on the objective ``mse + reg * sum ||W||^2`` (torch autograd)."""
-    objective = mse(y, net.forward(x)) + l2_reg(net.weights, reg)
-    objective.backward()
-    with torch.no_grad():
-        for p in params:
-            p -= learning_rate * p.grad
-            p.grad = None
 
 
 def _full_loss(net, x_all, y_all):

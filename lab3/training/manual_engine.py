@@ -1,14 +1,12 @@
 """``engine="manual"``: the hand-derived backprop of ``lab3.backprop``, fused for speed.
 
 ``lab3.backprop.gradients`` is the readable version: one forward/backward pair per layer, every
-argument converted and checked on every call. For the lab's 2-3-2 network and one sample it costs
-about 135 microseconds a call, most of it checking and allocating, while the lab's autograd loop
-costs about 730 microseconds a step: single-sample SGD built on it would be only ~5x faster.
-``ManualNet`` computes the same formulas (tests pin it to ``gradients`` for ReLU and identity
-hidden layers, and to torch autograd) with every buffer allocated once and about a dozen numpy
-calls per step: about 17 microseconds a step, ~40x the lab's loop. (Measured 2026-11-28 with
-``time.perf_counter`` on the 2-core development machine, one thread, best of 5, while other jobs
-ran; ``make bench`` compares the engines side by side.)
+argument converted and checked on every call. For one sample of the lab's 2-3-2 network most of
+its time goes to checking and allocating, so single-sample SGD built on it would be barely faster
+than the lab's autograd loop. ``ManualNet`` computes the same formulas (tests pin it to
+``gradients`` for ReLU and identity hidden layers, and to torch autograd) with every buffer
+allocated once and about a dozen numpy calls per step. ``benchmarks/bench_training.py`` (``make
+bench``) times it against the lab's loop; ``benchmarks/README.md`` keeps the measurements.
 """
 
 import numpy as np

@@ -31,14 +31,14 @@ class TrainingSettings:
     numbers of the right type), and everything that trains takes what it returned.
     """
 
-    n_samples: int = 1000  # the training set's size (for lab3.train: the data's column count)
+    learning_rate: float = 0.1
     epochs: int = 10
     batch_size: int = 1
-    learning_rate: float = 0.1
     reg: float = 0.001
+    seed: int = 0  # of the shuffling (and, where a caller makes data or a model, of those)
+    n_samples: int = 1000  # the training set's size (for lab3.train: the data's column count)
     engine: str = "autograd"
     shuffle: bool = False
-    seed: int = 0  # of the shuffling (and, where a caller makes data or a model, of those)
 
     @property
     def steps_per_epoch(self):
