@@ -271,12 +271,13 @@ class Explorer:
         if stale():
             return
         self.outcome, self.seconds = outcome, time.perf_counter() - start
-        self.image.value = png
-        self.progress.layout.visibility = "hidden"
         colour = COLOURS[outcome.status]
+        # the status line first: a picture on screen then never sits under an older status
         self.status.value = (
             f"<b style='color:{colour}; font-size:115%'>{outcome.status.upper()}"
             f": {html.escape(outcome.reason)}</b><br><span style='color:gray'>"
             f"{html.escape(caption(outcome))} (retrained and drawn in "
             f"{1000 * self.seconds:.0f} ms)</span>"
         )
+        self.image.value = png
+        self.progress.layout.visibility = "hidden"
