@@ -1,7 +1,9 @@
-"""Shared test settings."""
+"""Shared test settings and fixtures."""
 
 import os
+import sys
 
+import matplotlib
 import pytest
 from hypothesis import settings
 
@@ -19,6 +21,10 @@ settings.register_profile("repeatable", derandomize=True)
 settings.register_profile("explore", derandomize=False)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
+# Figures drawn by tests are only inspected, never shown: no display is needed. This sets the
+# backend of this process only (the kernels nbval starts keep the inline backend).
+matplotlib.use("Agg")
+
 
 @pytest.fixture(autouse=True)
 def _fresh_hints():
@@ -26,3 +32,12 @@ def _fresh_hints():
     from lab3 import exercises  # imported here: a test session that checks no exercise pays nothing
 
     exercises.reset_hints()
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    """Every figure a test opened is closed after it (matplotlib keeps them all otherwise)."""
+    yield
+    pyplot = sys.modules.get("matplotlib.pyplot")  # a test that drew nothing imports nothing
+    if pyplot is not None:
+        pyplot.close("all")

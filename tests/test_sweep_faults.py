@@ -22,7 +22,7 @@ import psutil
 import pytest
 from test_sweep import FIXTURE, ROOT, fixture_with, metrics_of, write_sweep
 
-from lab3.injected import refuse_unknown_parameters
+from lab3.experiment import refuse_unknown_parameters
 from lab3.sweep import (
     FAILED,
     NOT_RUN,

@@ -14,7 +14,6 @@ import traceback
 from collections import deque
 from pathlib import Path
 
-from lab3.checks import is_count, is_int, require
 from lab3.sweep.execute import (
     BUSY,
     DEFAULT_TIMEOUT,
@@ -27,6 +26,7 @@ from lab3.sweep.plan import claim_folder, finished_result, plan_runs, recorded_r
 from lab3.sweep.records import FAILED, OK, failure_data, make_record, not_run
 from lab3.sweep.results import write_results
 from lab3.sweep.validate import validate
+from lab3.validation import is_count, is_int, require
 
 POLL_SECONDS = 1.0  # how often a waiting sweep asks whether its executor is still alive
 

@@ -112,6 +112,18 @@ def load_sweep(path, max_runs=MAX_RUNS):
     """
     path = Path(path)
     data = _read_yaml(path)
+    _check_keys(path, data)
+    name = _check_name(path, data["name"])
+    grid = _check_grid(path, data["grid"])
+    fixed = _mapping(path, "fixed", data.get("fixed"))
+    _check_sizes(path, grid, fixed, max_runs)
+    _check_distinct(path, grid, fixed)
+    notebook = _resolve_notebook(path, data["notebook"])
+    return Sweep(name=name, notebook=notebook, grid=grid, fixed=fixed, source=path.resolve())
+
+
+def _check_keys(path, data):
+    """Refuse a file that is not a mapping, or has a key too many or too few."""
     allowed = REQUIRED_KEYS + OPTIONAL_KEYS
     if not isinstance(data, dict):
         raise SweepError(f"{path}: a sweep file is a mapping with the keys {', '.join(allowed)}; "
@@ -125,12 +137,20 @@ def load_sweep(path, max_runs=MAX_RUNS):
     if missing:
         raise SweepError(f"{path}: missing key {missing[0]!r} (a sweep file needs "
                          f"{', '.join(REQUIRED_KEYS)}; {', '.join(OPTIONAL_KEYS)} is optional)")
-    name = data["name"]
+
+
+def _check_name(path, name):
+    """The sweep's name, which names its folder: a short, safe file name."""
     if not isinstance(name, str) or not _SAFE_NAME.fullmatch(name) or len(name) > MAX_NAME:
         raise SweepError(f"{path}: name={short(name)} is not allowed: it names the sweep's "
                          f"folder, so use at most {MAX_NAME} letters, digits, '.', '_' and '-' "
                          "(not starting with '.' or '-')")
-    grid = _mapping(path, "grid", data["grid"])
+    return name
+
+
+def _check_grid(path, value):
+    """The grid as a dict: at least one name, each with a non-empty list of values."""
+    grid = _mapping(path, "grid", value)
     if not grid:
         raise SweepError(f"{path}: the grid is empty: list at least one parameter with its "
                          "values, e.g. grid: {learning_rate: [0.1, 0.5]}")
@@ -139,7 +159,11 @@ def load_sweep(path, max_runs=MAX_RUNS):
             raise SweepError(f"{path}: grid {key!r} must be a non-empty list of values, got "
                              f"{short(values)} (write {key}: [{short(values)}], or move it to "
                              "fixed)")
-    fixed = _mapping(path, "fixed", data.get("fixed"))
+    return grid
+
+
+def _check_sizes(path, grid, fixed, max_runs):
+    """Refuse a value with more than ``MAX_ITEMS`` items, or a grid of more than ``max_runs``."""
     for where, mapping in (("grid", grid), ("fixed", fixed)):
         for key, value in mapping.items():
             if _count_items(value, MAX_ITEMS + 1) > MAX_ITEMS:
@@ -149,6 +173,10 @@ def load_sweep(path, max_runs=MAX_RUNS):
     if size > max_runs:
         raise SweepError(f"{path}: the grid has {size} runs, more than the limit of {max_runs} "
                          "(raise it with --max-runs if you mean it)")
+
+
+def _check_distinct(path, grid, fixed):
+    """Refuse a grid value listed twice, or a name both in grid and in fixed."""
     for key, values in grid.items():
         seen = []
         for value in values:
@@ -158,8 +186,6 @@ def load_sweep(path, max_runs=MAX_RUNS):
     both = [key for key in grid if key in fixed]
     if both:
         raise SweepError(f"{path}: {both[0]!r} is both in grid and in fixed; keep one")
-    notebook = _resolve_notebook(path, data["notebook"])
-    return Sweep(name=name, notebook=notebook, grid=grid, fixed=fixed, source=path.resolve())
 
 
 def _read_yaml(path):
