@@ -25,7 +25,9 @@ _EXPORTS = {
     "mse": "lab3.functional",
     "relu": "lab3.functional",
     "rotation_matrix": "lab3.data",
+    "sharpness": "lab3.curvature",
     "softmax": "lab3.functional",
+    "stability_limit": "lab3.curvature",
     "train": "lab3.training.loop",
 }
 
