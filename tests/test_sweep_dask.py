@@ -1,0 +1,229 @@
+"""lab3.sweep on a real Dask cluster under faults (issue 24): never wait in silence or forever.
+
+A ``distributed`` scheduler and worker run as separate processes on 127.0.0.1 (all slow): the
+dashboard's port, a web server that is not a scheduler, a refused port, a cluster without
+workers and a scheduler killed mid-sweep. Every process a test starts is killed, with its
+children, when the test ends (also when it fails); every wait is bounded.
+"""
+
+import http.server
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+from test_sweep import ROOT, fixture_with, write_sweep
+
+from lab3.sweep import NOT_RUN, OK, load_results, load_sweep, main, plan_runs, validate
+from lab3.sweep.execute import run_in_progress
+from lab3.sweep.plan import read_metrics
+
+pytest.importorskip("distributed")
+pytestmark = pytest.mark.slow
+
+DASK = str(Path(sys.executable).parent / "dask")
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until(condition, seconds, what):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} within {seconds} s"
+        time.sleep(0.1)
+
+
+def listening(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+def stop(process):
+    """Kill ``process`` and everything it started (a worker's nanny starts the worker)."""
+    try:
+        family = [psutil.Process(process.pid), *psutil.Process(process.pid).children(True)]
+    except psutil.NoSuchProcess:
+        family = []
+    for member in family:
+        try:
+            member.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(family, timeout=10)
+    process.wait(timeout=10)
+
+
+class Cluster:
+    """A scheduler (dashboard included) and ``workers`` one-thread workers on 127.0.0.1."""
+
+    def __init__(self, workers=0):
+        self.port, self.dashboard = free_port(), free_port()
+        self.address = f"tcp://127.0.0.1:{self.port}"
+        quiet = dict(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.processes = [subprocess.Popen(
+            [DASK, "scheduler", "--host", "127.0.0.1", "--port", str(self.port),
+             "--dashboard-address", f"127.0.0.1:{self.dashboard}"], **quiet)]
+        self.scheduler = self.processes[0]
+        self.processes += [subprocess.Popen(
+            [DASK, "worker", self.address, "--nthreads", "1", "--no-dashboard",
+             "--host", "127.0.0.1"], **quiet) for _ in range(workers)]
+        wait_until(lambda: listening(self.port) and listening(self.dashboard), 30,
+                   "the scheduler did not listen")
+
+    def stop(self):
+        for process in reversed(self.processes):
+            stop(process)
+
+
+@pytest.fixture(scope="module")
+def idle_cluster():
+    """A scheduler whose workers are all gone (none was ever started: the same state)."""
+    cluster = Cluster(workers=0)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def sweep_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("RUNS_DIR", str(tmp_path / "runs"))
+    return write_sweep(tmp_path, {"epochs": [1, 2]}, name="dask")
+
+
+def refused_within(capsys, argv, seconds):
+    """main(argv) exits 2 within ``seconds`` with one line on stderr; that line."""
+    start = time.monotonic()
+    assert main(argv) == 2
+    took = time.monotonic() - start
+    err = capsys.readouterr().err
+    assert took < seconds, f"took {took:.1f} s: {err}"
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    return err
+
+
+# ----------------------------------------------------------------------------------------------
+# Connecting: bounded whatever the far end does
+# ----------------------------------------------------------------------------------------------
+
+
+def test_the_dashboard_port_is_refused_in_bounded_time_naming_the_address(
+        idle_cluster, sweep_file, capsys):
+    address = f"tcp://127.0.0.1:{idle_cluster.dashboard}"  # a web server that never answers
+    err = refused_within(capsys, [str(sweep_file), "--scheduler", address], 30)
+    assert address in err and "not a Dask scheduler" in err
+
+
+class _BadRequest(http.server.BaseHTTPRequestHandler):
+    """A web server that answers anything that is not HTTP at once, as most servers do."""
+
+    def handle_one_request(self):
+        self.request.recv(4096)
+        self.request.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_web_server_is_named_as_not_a_scheduler(sweep_file, capsys):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _BadRequest)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        address = f"tcp://127.0.0.1:{server.server_address[1]}"
+        err = refused_within(capsys, [str(sweep_file), "--scheduler", address], 15)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert address in err and "not a Dask scheduler" in err
+    assert "allocate" not in err  # not numpy reading the web page as a message of 3 EiB
+
+
+def test_a_refused_port_fails_at_once(sweep_file, capsys):
+    address = f"tcp://127.0.0.1:{free_port()}"  # nothing listens there
+    err = refused_within(capsys, [str(sweep_file), "--scheduler", address], 5)
+    assert address in err and "refused" in err
+
+
+# ----------------------------------------------------------------------------------------------
+# Running: no worker, a lost scheduler
+# ----------------------------------------------------------------------------------------------
+
+
+def read_lines(stream, lines):
+    """Append (seconds since now, line) for each line of ``stream`` (in a thread)."""
+    start = time.monotonic()
+    for line in stream:
+        lines.append((time.monotonic() - start, line))
+
+
+def test_without_workers_the_sweep_says_it_waits_then_gives_up(idle_cluster, sweep_file,
+                                                                tmp_path):
+    command = [sys.executable, "-m", "lab3.sweep", str(sweep_file), "--no-progress",
+               "--scheduler", idle_cluster.address, "--worker-wait", "6"]
+    lines = []
+    process = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.PIPE, text=True,
+                               stdout=subprocess.DEVNULL, env=os.environ)
+    try:
+        reader = threading.Thread(target=read_lines, args=(process.stderr, lines), daemon=True)
+        reader.start()
+        assert process.wait(timeout=60) == 1
+        reader.join(10)
+    finally:
+        if process.poll() is None:
+            stop(process)
+    waiting = [(at, line) for at, line in lines if "waiting for workers: 0 connected" in line]
+    assert waiting and waiting[0][0] < 30, lines
+    assert any("no Dask worker connected" in line and "--worker-wait 6" in line
+               for _, line in lines), lines
+    rows = load_results(tmp_path / "runs" / "dask")
+    assert [r["status"] for r in rows] == [NOT_RUN] * 2
+    assert all("no Dask worker" in r["error"] for r in rows)
+
+
+SLOW_SECOND_RUN = (
+    "import pathlib, time\n"
+    "if epochs == 2:  # tells the test it runs, then is still running when the scheduler dies\n"
+    "    pathlib.Path(results_path).with_name('started').touch()\n"
+    "    time.sleep(10)")
+
+
+def test_after_the_scheduler_is_killed_results_match_the_runs_metrics(tmp_path, monkeypatch,
+                                                                       capsys):
+    path = write_sweep(tmp_path, {"epochs": [1, 2]}, name="dask",
+                       notebook=fixture_with(tmp_path, SLOW_SECOND_RUN))
+    runs = tmp_path / "runs"
+    monkeypatch.setenv("RUNS_DIR", str(runs))
+    cluster = Cluster(workers=1)
+    try:
+        def kill_the_scheduler_once_the_second_run_sleeps():
+            wait_until(lambda: list(runs.glob("dask/epochs=2*/started")), 90, "no second run")
+            cluster.scheduler.kill()
+
+        threading.Thread(target=kill_the_scheduler_once_the_second_run_sleeps,
+                         daemon=True).start()
+        assert main([str(path), "--scheduler", cluster.address, "--jobs", "2",
+                     "--no-progress"]) == 1
+        assert "lost the Dask scheduler" in capsys.readouterr().err
+        plans = plan_runs(validate(load_sweep(path)), runs / "dask")
+        # the worker goes on without its scheduler: let it end its run before comparing
+        wait_until(lambda: not any(run_in_progress(p.folder) for p in plans), 30,
+                   "a run still executing")
+    finally:
+        cluster.stop()
+    rows = {row["run_id"]: row for row in load_results(runs / "dask")}
+    for plan in plans:
+        metrics = read_metrics(plan.metrics_path)
+        assert rows[plan.run_id]["status"] == (metrics["status"] if metrics else NOT_RUN)
+    assert [rows[plan.run_id]["status"] for plan in plans] == [OK, OK]  # the second was waited for
