@@ -7,7 +7,7 @@ children, when the test ends (also when it fails); every wait is bounded.
 """
 
 import http.server
-import os
+import signal
 import socket
 import subprocess
 import sys
@@ -18,6 +18,7 @@ from pathlib import Path
 import psutil
 import pytest
 from test_sweep import ROOT, fixture_with, write_sweep
+from test_sweep_faults import wait_until
 
 from lab3.sweep import NOT_RUN, OK, load_results, load_sweep, main, plan_runs, validate
 from lab3.sweep.execute import run_in_progress
@@ -33,13 +34,6 @@ def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def wait_until(condition, seconds, what):
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"{what} within {seconds} s"
-        time.sleep(0.1)
 
 
 def listening(port):
@@ -126,6 +120,35 @@ def test_the_dashboard_port_is_refused_in_bounded_time_naming_the_address(
     assert address in err and "not a Dask scheduler" in err
 
 
+def sweep_command(sweep_file, *options):
+    return subprocess.Popen([sys.executable, "-m", "lab3.sweep", str(sweep_file), *options],
+                            cwd=ROOT, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+
+
+def connected_to(process, port):
+    try:
+        return any(c.raddr and c.raddr.port == port
+                   for c in psutil.Process(process.pid).net_connections())
+    except psutil.NoSuchProcess:
+        return False
+
+
+def test_sigterm_while_connecting_says_that_nothing_was_written(idle_cluster, sweep_file,
+                                                                 tmp_path):
+    process = sweep_command(sweep_file, "--scheduler",
+                            f"tcp://127.0.0.1:{idle_cluster.dashboard}")
+    try:
+        wait_until(lambda: connected_to(process, idle_cluster.dashboard), 30, "no connection")
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            stop(process)
+    assert process.returncode == 130 and "Traceback" not in err, err
+    assert "nothing was written" in err and "results.csv written" not in err, err
+    assert not (tmp_path / "runs" / "dask").exists()
+
+
 class _BadRequest(http.server.BaseHTTPRequestHandler):
     """A web server that answers anything that is not HTTP at once, as most servers do."""
 
@@ -170,11 +193,9 @@ def read_lines(stream, lines):
 
 def test_without_workers_the_sweep_says_it_waits_then_gives_up(idle_cluster, sweep_file,
                                                                 tmp_path):
-    command = [sys.executable, "-m", "lab3.sweep", str(sweep_file), "--no-progress",
-               "--scheduler", idle_cluster.address, "--worker-wait", "6"]
     lines = []
-    process = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.PIPE, text=True,
-                               stdout=subprocess.DEVNULL, env=os.environ)
+    process = sweep_command(sweep_file, "--no-progress", "--scheduler", idle_cluster.address,
+                            "--worker-wait", "6")
     try:
         reader = threading.Thread(target=read_lines, args=(process.stderr, lines), daemon=True)
         reader.start()
