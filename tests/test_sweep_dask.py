@@ -1,9 +1,11 @@
-"""lab3.sweep on a real Dask cluster under faults (issue 24): never wait in silence or forever.
+"""lab3.sweep on a Dask cluster under faults (issue 24): never wait in silence or forever.
 
-A ``distributed`` scheduler and worker run as separate processes on 127.0.0.1 (all slow): the
-dashboard's port, a web server that is not a scheduler, a refused port, a cluster without
-workers and a scheduler killed mid-sweep. Every process a test starts is killed, with its
-children, when the test ends (also when it fails); every wait is bounded.
+First the decisions without a cluster (the worker watch, runs that end after the sweep stopped).
+Then a real ``distributed`` scheduler and worker as separate processes on 127.0.0.1 (slow): the
+dashboard's port, a web server that is not a scheduler, a refused port, SIGTERM while
+connecting, a cluster without workers and a scheduler killed mid-sweep. Every process a test
+starts is killed, with its children, when the test ends (also when it fails); every wait is
+bounded.
 """
 
 import http.server
@@ -18,14 +20,24 @@ from pathlib import Path
 import psutil
 import pytest
 from test_sweep import ROOT, fixture_with, write_sweep
-from test_sweep_faults import wait_until
+from test_sweep_faults import _Stuck, wait_until
 
-from lab3.sweep import NOT_RUN, OK, load_results, load_sweep, main, plan_runs, validate
-from lab3.sweep.execute import run_in_progress
+from lab3.files import write_json
+from lab3.sweep import (
+    NOT_RUN,
+    OK,
+    cluster,
+    drive,
+    load_results,
+    load_sweep,
+    main,
+    plan_runs,
+    validate,
+)
+from lab3.sweep.execute import run_in_progress, run_lock
 from lab3.sweep.plan import read_metrics
 
 pytest.importorskip("distributed")
-pytestmark = pytest.mark.slow
 
 DASK = str(Path(sys.executable).parent / "dask")
 
@@ -109,10 +121,97 @@ def refused_within(capsys, argv, seconds):
 
 
 # ----------------------------------------------------------------------------------------------
+# Without a cluster: the worker watch, runs that end after the sweep stopped (fast)
+# ----------------------------------------------------------------------------------------------
+
+
+class _FakeClient:
+    """Answers the watch's identity request with ``workers`` (None: the scheduler is gone)."""
+
+    status = "running"
+
+    def __init__(self):
+        self.workers = 1
+        self.scheduler = self  # client.scheduler.identity is what the watch asks
+
+    def identity(self):
+        pass
+
+    def sync(self, function, **kwargs):
+        if self.workers is None:
+            raise OSError("Timed out trying to connect")
+        return {"type": "Scheduler", "n_workers": self.workers}
+
+
+def test_the_worker_watch_says_it_waits_then_gives_up(monkeypatch):
+    now, said, client = [0.0], [], _FakeClient()
+    monkeypatch.setattr(cluster.time, "monotonic", lambda: now[0])
+    watch = cluster.WorkerWatch(client, "tcp://h:8786", worker_wait=100, say=said.append)
+
+    def at(seconds, workers=0):
+        now[0], client.workers = seconds, workers
+        return watch()
+
+    assert at(0, workers=1) is None and at(1) is None and at(5.5) is None and said == []
+    assert at(6) is None  # 5 s without a worker
+    assert said == ["lab3.sweep: waiting for workers: 0 connected to tcp://h:8786 for 5 s "
+                    "(giving up after 100 s, --worker-wait)"]
+    assert at(20) is None and len(said) == 1  # then every 30 s, not every second
+    assert at(36) is None and len(said) == 2 and "for 35 s" in said[-1]
+    assert at(40, workers=1) is None and at(41) is None  # a worker came back: counted anew
+    assert at(140) is None and "for 99 s" in said[-1]
+    assert at(141) == "no Dask worker connected to tcp://h:8786 for 100 s (--worker-wait 100)"
+    client.workers = None
+    assert "lost the Dask scheduler at tcp://h:8786" in watch()
+
+
+def hold_locks(plans, finish_after, ok_after):
+    """Hold each run's lock in a thread, as a worker does; the first writes ok metrics."""
+    def execute(plan, seconds, ok):
+        with run_lock(plan.folder, wait=False):
+            time.sleep(seconds)
+            if ok:
+                write_json(plan.metrics_path, {"parameters": plan.expected, "status": OK,
+                                               "final_loss": 0.5})
+
+    for plan in plans:
+        plan.folder.mkdir(parents=True)
+    threads = [threading.Thread(target=execute, args=(plans[0], ok_after, True), daemon=True),
+               threading.Thread(target=execute, args=(plans[1], finish_after, False),
+                                daemon=True)]
+    for thread in threads:
+        thread.start()
+    return threads
+
+
+def test_runs_that_end_after_the_sweep_stopped_are_recorded_as_they_end(tmp_path, monkeypatch,
+                                                                        capsys):
+    sweep = validate(load_sweep(write_sweep(tmp_path, {"epochs": [1, 2]}, name="late")))
+    plans = plan_runs(sweep, tmp_path / "runs" / "late")
+    monkeypatch.setattr(drive, "POLL_SECONDS", 0.1)  # the scheduler is found lost at once
+    monkeypatch.setattr(drive, "LATE_RUNS_SECONDS", 2)
+    threads = hold_locks(plans, finish_after=3, ok_after=1)  # the second outlasts the wait
+    with pytest.raises(drive.ExecutorLost):
+        drive.run_sweep(sweep, tmp_path / "runs", executor=_Stuck(), progress=False,
+                        health=lambda: "lost the Dask scheduler at tcp://h:1")
+    rows = load_results(tmp_path / "runs" / "late")
+    assert [r["status"] for r in rows] == [OK, NOT_RUN]
+    assert rows[0]["final_loss"] == 0.5
+    assert rows[1]["error"].startswith("still executing on a worker when the sweep stopped "
+                                       "(lost the Dask scheduler")
+    err = capsys.readouterr().err
+    assert "waiting up to 2 s for 2 run(s) still executing" in err
+    assert "1 run(s) still executing, recorded as 'not run'" in err
+    for thread in threads:
+        thread.join(10)
+
+
+# ----------------------------------------------------------------------------------------------
 # Connecting: bounded whatever the far end does
 # ----------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_dashboard_port_is_refused_in_bounded_time_naming_the_address(
         idle_cluster, sweep_file, capsys):
     address = f"tcp://127.0.0.1:{idle_cluster.dashboard}"  # a web server that never answers
@@ -133,6 +232,7 @@ def connected_to(process, port):
         return False
 
 
+@pytest.mark.slow
 def test_sigterm_while_connecting_says_that_nothing_was_written(idle_cluster, sweep_file,
                                                                  tmp_path):
     process = sweep_command(sweep_file, "--scheduler",
@@ -160,6 +260,7 @@ class _BadRequest(http.server.BaseHTTPRequestHandler):
         pass
 
 
+@pytest.mark.slow
 def test_a_web_server_is_named_as_not_a_scheduler(sweep_file, capsys):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _BadRequest)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -173,6 +274,7 @@ def test_a_web_server_is_named_as_not_a_scheduler(sweep_file, capsys):
     assert "allocate" not in err  # not numpy reading the web page as a message of 3 EiB
 
 
+@pytest.mark.slow
 def test_a_refused_port_fails_at_once(sweep_file, capsys):
     address = f"tcp://127.0.0.1:{free_port()}"  # nothing listens there
     err = refused_within(capsys, [str(sweep_file), "--scheduler", address], 5)
@@ -191,6 +293,7 @@ def read_lines(stream, lines):
         lines.append((time.monotonic() - start, line))
 
 
+@pytest.mark.slow
 def test_without_workers_the_sweep_says_it_waits_then_gives_up(idle_cluster, sweep_file,
                                                                 tmp_path):
     lines = []
@@ -220,6 +323,7 @@ SLOW_SECOND_RUN = (
     "    time.sleep(10)")
 
 
+@pytest.mark.slow
 def test_after_the_scheduler_is_killed_results_match_the_runs_metrics(tmp_path, monkeypatch,
                                                                        capsys):
     path = write_sweep(tmp_path, {"epochs": [1, 2]}, name="dask",
