@@ -112,8 +112,8 @@ def _check_identity(address):
     try:
         answer = asyncio.run(asyncio.wait_for(identity(), ANSWER_SECONDS))
     except TimeoutError:  # accepted the connection, never spoke Dask's protocol
-        raise SweepError(f"{short(address)} accepted the connection but did not answer as a "
-                         f"Dask scheduler within {ANSWER_SECONDS:g} s: it {_NOT_A_SCHEDULER}"
+        raise SweepError(f"{short(address)} accepted the connection but gave no Dask answer "
+                         f"within {ANSWER_SECONDS:g} s: it {_NOT_A_SCHEDULER}"
                          ) from None
     except Exception:  # noqa: BLE001 - e.g. a web page read as a message of 3 EiB
         raise SweepError(f"{short(address)} answered, but not in Dask's protocol: it "
