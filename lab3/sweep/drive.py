@@ -4,7 +4,8 @@
 previous invocation finished, submits the rest to an executor (spawned processes, or a Dask
 cluster), and always writes ``results.jsonl`` and ``results.csv`` at the end: also after Ctrl-C,
 SIGTERM, ``--fail-fast`` or a lost Dask scheduler, with the runs that did not finish recorded as
-``not run``.
+``not run``; runs still executing on a cluster's workers then are waited for briefly, so that the
+results agree with their ``metrics.json``.
 """
 
 import concurrent.futures as cf
@@ -104,7 +105,7 @@ def run_sweep(sweep, runs_dir, jobs=2, executor=None, retries=2, fail_fast=False
             return ordered
 
         ordered = summary()
-        if not finished:
+        if not finished and not own:  # our own workers were ended; a cluster's go on
             late = [plan for plan in todo if plan.run_id not in records]
             ordered = _record_late_runs(late, summary, log) or ordered
     return ordered
