@@ -6,7 +6,7 @@ waits without a bound or in silence:
 * Connecting is bounded by wall-clock time, whatever the far end does. distributed's own
   ``timeout=`` does not bound its handshake (a web server, such as the dashboard on port 8787,
   accepts the connection and never answers), so the scheduler is first asked for its identity
-  inside ``asyncio.wait_for``, and the client is then created in a thread with a deadline. A
+  inside ``asyncio.wait_for``, and each step runs in a thread with a deadline. A
   refused connection fails at once (distributed retries it until its timeout), and a far end
   that answers but is not a Dask scheduler is named as such.
 * ``health()`` is asked by the sweep whenever no run finished for a second: it reports a lost
@@ -55,7 +55,7 @@ def dask_executor(address, worker_wait=WORKER_WAIT, say=None):
                          ".[cluster]") from None
     _check_port(address)
     _check_identity(address)
-    client = _client_within(address, ANSWER_SECONDS)
+    client = _connect(address)
     health = WorkerWatch(client, address, worker_wait, say or _say)
     return client, client.get_executor(pure=False), health
 
@@ -109,12 +109,14 @@ def _check_identity(address):
         async with rpc(address, timeout=ANSWER_SECONDS) as far_end:
             return await far_end.identity(n_workers=0)
 
+    def ask():  # in a thread of its own: the caller may run an event loop (a notebook does)
+        return asyncio.run(asyncio.wait_for(identity(), ANSWER_SECONDS))
+
     try:
-        answer = asyncio.run(asyncio.wait_for(identity(), ANSWER_SECONDS))
+        answer = _within(ANSWER_SECONDS + 1, ask)
     except TimeoutError:  # accepted the connection, never spoke Dask's protocol
         raise SweepError(f"{short(address)} accepted the connection but gave no Dask answer "
-                         f"within {ANSWER_SECONDS:g} s: it {_NOT_A_SCHEDULER}"
-                         ) from None
+                         f"within {ANSWER_SECONDS:g} s: it {_NOT_A_SCHEDULER}") from None
     except Exception:  # noqa: BLE001 - e.g. a web page read as a message of 3 EiB
         raise SweepError(f"{short(address)} answered, but not in Dask's protocol: it "
                          f"{_NOT_A_SCHEDULER}") from None
@@ -124,34 +126,47 @@ def _check_identity(address):
                          + (f": it is a Dask {kind}" if kind else ""))
 
 
-def _client_within(address, seconds):
-    """``distributed.Client(address)``, or ``SweepError`` after ``seconds`` of wall-clock time.
-
-    The client is made in a daemon thread: a handshake that never ends leaves the thread
-    behind, not the sweep (a client made after the deadline is closed at once).
-    """
+def _connect(address):
+    """``distributed.Client(address)`` within ``ANSWER_SECONDS`` of wall-clock time."""
     import distributed
 
-    made, gave_up = {}, threading.Event()
+    try:
+        return _within(ANSWER_SECONDS, lambda: distributed.Client(
+            address, timeout=f"{ANSWER_SECONDS}s"), discard=close_client)
+    except Exception as error:  # noqa: BLE001 - OSError, TimeoutError, ValueError...
+        raise _unreachable(address, short(str(error) or type(error).__name__)) from None
 
-    def connect():
+
+def _within(seconds, function, discard=None):
+    """``function()``'s value (or exception), or ``TimeoutError`` after ``seconds``.
+
+    It runs in a daemon thread: a call that never returns leaves that thread behind, not the
+    caller (nor the interpreter's exit). A value that comes too late is passed to ``discard``.
+    """
+    outcome, lock = {}, threading.Lock()  # the lock decides: in time, or too late
+
+    def call():
         try:
-            made["client"] = distributed.Client(address, timeout=f"{seconds}s")
-        except Exception as error:  # noqa: BLE001 - OSError, TimeoutError, ValueError...
-            made["error"] = error
-            return
-        if gave_up.is_set():
-            close_client(made["client"])
+            value = function()
+        except BaseException as error:  # noqa: BLE001 - handed to the caller
+            value, outcome["error"] = None, error
+        with lock:
+            if "gave up" not in outcome:
+                outcome["value"] = value
+                return
+        if discard is not None and value is not None:
+            discard(value)
 
-    thread = threading.Thread(target=connect, name="lab3-dask-connect", daemon=True)
+    thread = threading.Thread(target=call, name="lab3-dask-connect", daemon=True)
     thread.start()
     thread.join(seconds)
-    if "client" in made:
-        return made["client"]
-    gave_up.set()
-    error = made.get("error")
-    why = short(str(error)) if error else f"no client within {seconds:g} s"
-    raise _unreachable(address, why)
+    with lock:
+        if "error" in outcome:
+            raise outcome["error"]
+        if "value" in outcome:
+            return outcome["value"]
+        outcome["gave up"] = True
+    raise TimeoutError(f"no answer within {seconds:g} s")
 
 
 class WorkerWatch:
