@@ -458,6 +458,11 @@ def test_a_sweep_runs_on_dask_and_ends_when_its_scheduler_is_lost(tmp_path, monk
     worker = subprocess.Popen([dask, "worker", address, "--nthreads", "1", "--nworkers", "1",
                                "--no-dashboard"], **quiet)
     try:
+        def listening():  # a refused port fails at once (issue 24): wait for the scheduler
+            with socket.socket() as probe:
+                return probe.connect_ex(("127.0.0.1", port)) == 0
+
+        wait_until(listening, 30, "the scheduler did not start")
         path = write_sweep(tmp_path, {"epochs": [1, 2]}, name="dask",
                            notebook=fixture_with(tmp_path, FAULTS))
         runs = tmp_path / "runs"

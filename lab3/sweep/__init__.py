@@ -1,14 +1,16 @@
 """Run a training notebook over a grid of hyperparameters with papermill: ``make run-all``.
 
 ``python -m lab3.sweep sweeps/default.yaml [--jobs N] [--scheduler ADDRESS] [--timeout S]
-[--retries K] [--max-runs N] [--fail-fast] [--report]``. One module per responsibility:
+[--worker-wait S] [--retries K] [--max-runs N] [--fail-fast] [--report]``. One module per
+responsibility:
 
 * ``spec``: the sweep file (``load_sweep``, ``Sweep``, ``SweepError``) and its shape;
 * ``validate``: the values against the notebook's parameters and its own rules, once;
 * ``plan``: run ids, folders, and which runs a previous invocation finished (resume);
 * ``records``: the run record (statuses, ``RunRecord``, the ``learned`` threshold);
 * ``execute``: one run in a worker (papermill, lock, timeout, kernel retries with tenacity);
-* ``drive``: the pool (``run_sweep``), stopping cleanly, Dask;
+* ``drive``: the pool (``run_sweep``), stopping cleanly;
+* ``cluster``: Dask: connecting with a deadline, a lost scheduler, no workers (``--worker-wait``);
 * ``results``: ``results.jsonl`` (the source of truth) and its ``results.csv`` export;
 * ``figures`` and ``report``: notebook 06's tables and figures, and ``report.html``;
 * ``cli``: the command line.

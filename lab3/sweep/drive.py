@@ -4,12 +4,14 @@
 previous invocation finished, submits the rest to an executor (spawned processes, or a Dask
 cluster), and always writes ``results.jsonl`` and ``results.csv`` at the end: also after Ctrl-C,
 SIGTERM, ``--fail-fast`` or a lost Dask scheduler, with the runs that did not finish recorded as
-``not run``.
+``not run``; runs still executing on a cluster's workers then are waited for briefly, so that the
+results agree with their ``metrics.json``.
 """
 
 import concurrent.futures as cf
 import multiprocessing
 import sys
+import time
 import traceback
 from collections import deque
 from pathlib import Path
@@ -20,6 +22,7 @@ from lab3.sweep.execute import (
     KERNEL_NAME,
     execute_run,
     record_failure,
+    run_in_progress,
     worker_setup,
 )
 from lab3.sweep.plan import claim_folder, finished_result, plan_runs, recorded_result
@@ -29,6 +32,9 @@ from lab3.sweep.validate import validate
 from lab3.validation import is_count, is_int, require
 
 POLL_SECONDS = 1.0  # how often a waiting sweep asks whether its executor is still alive
+# A stopped sweep waits this long for runs still executing on Dask workers (which go on without
+# their scheduler), so that results.csv records them as they end; a default run takes ~5 s.
+LATE_RUNS_SECONDS, LATE_RUNS_POLL = 15.0, 0.2
 
 
 class ExecutorLost(RuntimeError):
@@ -93,11 +99,59 @@ def run_sweep(sweep, runs_dir, jobs=2, executor=None, retries=2, fail_fast=False
     finally:
         if own:  # stopped early: end the workers now, their kernels follow
             _stop_pool(executor, wait=finished)
-        # a run that finished while the sweep was being stopped is on disk already
-        ordered = [records.get(plan.run_id) or recorded_result(plan) or not_run(plan, stop_reason)
-                   for plan in plans]
-        write_results(sweep_dir, ordered, list(sweep.grid) + list(sweep.fixed))
+
+        def summary(executing=()):  # a run that finished while stopping is on disk already
+            ordered = [records.get(plan.run_id) or recorded_result(plan)
+                       or not_run(plan, _why_not_run(plan, executing, stop_reason))
+                       for plan in plans]
+            write_results(sweep_dir, ordered, list(sweep.grid) + list(sweep.fixed))
+            return ordered
+
+        ordered = summary()
+        if not finished and not own:  # our own workers were ended; a cluster's go on
+            late = [plan for plan in todo if plan.run_id not in records]
+            ordered = _record_late_runs(late, summary, log) or ordered
     return ordered
+
+
+def _why_not_run(plan, executing, stop_reason):
+    if plan.run_id in executing:
+        return f"still executing on a worker when the sweep stopped ({stop_reason})"
+    return stop_reason
+
+
+def _record_late_runs(late, summary, log):
+    """Wait up to ``LATE_RUNS_SECONDS`` for runs still executing elsewhere, rewriting the results
+    as each finishes; return the last summary (None when no run was executing).
+
+    A Dask worker goes on with its run after the sweep lost its scheduler or was interrupted,
+    and writes its metrics.json minutes later: results.csv would then say "not run" for an ok
+    run. A run holds its lock while it executes, so the sweep knows which ones to wait for.
+    A second Ctrl-C stops the wait; the runs still executing are recorded as not run (the next
+    invocation records them as they are by then).
+    """
+    executing = {plan.run_id: plan for plan in late if run_in_progress(plan.folder)}
+    if not executing:
+        return None
+    say = (lambda text: None) if log is False else (
+        lambda text: print(f"lab3.sweep: {text}", file=log or sys.stderr, flush=True))
+    say(f"waiting up to {LATE_RUNS_SECONDS:g} s for {len(executing)} run(s) still executing on "
+        "a worker (Ctrl-C stops waiting); results.csv is rewritten as they finish")
+    deadline = time.monotonic() + LATE_RUNS_SECONDS
+    try:
+        while executing and time.monotonic() < deadline:
+            time.sleep(LATE_RUNS_POLL)
+            finished = [rid for rid, plan in executing.items() if not run_in_progress(plan.folder)]
+            for rid in finished:
+                del executing[rid]
+            if finished:
+                summary(executing)
+    except KeyboardInterrupt:
+        pass
+    if executing:
+        say(f"{len(executing)} run(s) still executing, recorded as 'not run'; run the sweep "
+            "again to record them")
+    return summary(executing)
 
 
 def validate_writable(sweep_dir):

@@ -214,6 +214,15 @@ def run_lock(folder, wait):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def run_in_progress(folder):
+    """True while another process holds the run's lock, i.e. executes it (a Dask worker that
+    goes on after the sweep stopped, another sweep); False when the run has no lock file."""
+    if not (Path(folder) / ".lock").exists():
+        return False
+    with run_lock(folder, wait=False) as locked:
+        return not locked
+
+
 def worker_setup():
     """Run once in every worker process: start fast, and never outlive the sweep.
 
