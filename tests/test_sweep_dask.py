@@ -78,15 +78,43 @@ class Cluster:
         self.port, self.dashboard = free_port(), free_port()
         self.address = f"tcp://127.0.0.1:{self.port}"
         quiet = dict(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.processes = [subprocess.Popen(
-            [DASK, "scheduler", "--host", "127.0.0.1", "--port", str(self.port),
-             "--dashboard-address", f"127.0.0.1:{self.dashboard}"], **quiet)]
+        self.processes = [
+            subprocess.Popen(
+                [
+                    DASK,
+                    "scheduler",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--dashboard-address",
+                    f"127.0.0.1:{self.dashboard}",
+                ],
+                **quiet,
+            )
+        ]
         self.scheduler = self.processes[0]
-        self.processes += [subprocess.Popen(
-            [DASK, "worker", self.address, "--nthreads", "1", "--no-dashboard",
-             "--host", "127.0.0.1"], **quiet) for _ in range(workers)]
-        wait_until(lambda: listening(self.port) and listening(self.dashboard), 30,
-                   "the scheduler did not listen")
+        self.processes += [
+            subprocess.Popen(
+                [
+                    DASK,
+                    "worker",
+                    self.address,
+                    "--nthreads",
+                    "1",
+                    "--no-dashboard",
+                    "--host",
+                    "127.0.0.1",
+                ],
+                **quiet,
+            )
+            for _ in range(workers)
+        ]
+        wait_until(
+            lambda: listening(self.port) and listening(self.dashboard),
+            30,
+            "the scheduler did not listen",
+        )
 
     def stop(self):
         for process in reversed(self.processes):
@@ -154,8 +182,10 @@ def test_the_worker_watch_says_it_waits_then_gives_up(monkeypatch):
 
     assert at(0, workers=1) is None and at(1) is None and at(5.5) is None and said == []
     assert at(6) is None  # 5 s without a worker
-    assert said == ["lab3.sweep: waiting for workers: 0 connected to tcp://h:8786 for 5 s "
-                    "(giving up after 100 s, --worker-wait)"]
+    assert said == [
+        "lab3.sweep: waiting for workers: 0 connected to tcp://h:8786 for 5 s "
+        "(giving up after 100 s, --worker-wait)"
+    ]
     assert at(20) is None and len(said) == 1  # then every 30 s, not every second
     assert at(36) is None and len(said) == 2 and "for 35 s" in said[-1]
     assert at(40, workers=1) is None and at(41) is None  # a worker came back: counted anew
@@ -167,38 +197,49 @@ def test_the_worker_watch_says_it_waits_then_gives_up(monkeypatch):
 
 def hold_locks(plans, finish_after, ok_after):
     """Hold each run's lock in a thread, as a worker does; the first writes ok metrics."""
+
     def execute(plan, seconds, ok):
         with run_lock(plan.folder, wait=False):
             time.sleep(seconds)
             if ok:
-                write_json(plan.metrics_path, {"parameters": plan.expected, "status": OK,
-                                               "final_loss": 0.5})
+                write_json(
+                    plan.metrics_path,
+                    {"parameters": plan.expected, "status": OK, "final_loss": 0.5},
+                )
 
     for plan in plans:
         plan.folder.mkdir(parents=True)
-    threads = [threading.Thread(target=execute, args=(plans[0], ok_after, True), daemon=True),
-               threading.Thread(target=execute, args=(plans[1], finish_after, False),
-                                daemon=True)]
+    threads = [
+        threading.Thread(target=execute, args=(plans[0], ok_after, True), daemon=True),
+        threading.Thread(target=execute, args=(plans[1], finish_after, False), daemon=True),
+    ]
     for thread in threads:
         thread.start()
     return threads
 
 
-def test_runs_that_end_after_the_sweep_stopped_are_recorded_as_they_end(tmp_path, monkeypatch,
-                                                                        capsys):
+def test_runs_that_end_after_the_sweep_stopped_are_recorded_as_they_end(
+    tmp_path, monkeypatch, capsys
+):
     sweep = validate(load_sweep(write_sweep(tmp_path, {"epochs": [1, 2]}, name="late")))
     plans = plan_runs(sweep, tmp_path / "runs" / "late")
     monkeypatch.setattr(drive, "POLL_SECONDS", 0.1)  # the scheduler is found lost at once
     monkeypatch.setattr(drive, "LATE_RUNS_SECONDS", 2)
     threads = hold_locks(plans, finish_after=3, ok_after=1)  # the second outlasts the wait
     with pytest.raises(drive.ExecutorLost):
-        drive.run_sweep(sweep, tmp_path / "runs", executor=_Stuck(), progress=False,
-                        health=lambda: "lost the Dask scheduler at tcp://h:1")
+        drive.run_sweep(
+            sweep,
+            tmp_path / "runs",
+            executor=_Stuck(),
+            progress=False,
+            health=lambda: "lost the Dask scheduler at tcp://h:1",
+        )
     rows = load_results(tmp_path / "runs" / "late")
     assert [r["status"] for r in rows] == [OK, NOT_RUN]
     assert rows[0]["final_loss"] == 0.5
-    assert rows[1]["error"].startswith("still executing on a worker when the sweep stopped "
-                                       "(lost the Dask scheduler")
+    assert rows[1]["error"].startswith(
+        "still executing on a worker when the sweep stopped (lost the Dask scheduler"
+    )
     err = capsys.readouterr().err
     assert "waiting up to 2 s for 2 run(s) still executing" in err
     assert "1 run(s) still executing, recorded as 'not run'" in err
@@ -213,30 +254,35 @@ def test_runs_that_end_after_the_sweep_stopped_are_recorded_as_they_end(tmp_path
 
 @pytest.mark.slow
 def test_the_dashboard_port_is_refused_in_bounded_time_naming_the_address(
-        idle_cluster, sweep_file, capsys):
+    idle_cluster, sweep_file, capsys
+):
     address = f"tcp://127.0.0.1:{idle_cluster.dashboard}"  # a web server that never answers
     err = refused_within(capsys, [str(sweep_file), "--scheduler", address], 30)
     assert address in err and "not a Dask scheduler" in err
 
 
 def sweep_command(sweep_file, *options):
-    return subprocess.Popen([sys.executable, "-m", "lab3.sweep", str(sweep_file), *options],
-                            cwd=ROOT, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "lab3.sweep", str(sweep_file), *options],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
 
 
 def connected_to(process, port):
     try:
-        return any(c.raddr and c.raddr.port == port
-                   for c in psutil.Process(process.pid).net_connections())
+        return any(
+            c.raddr and c.raddr.port == port for c in psutil.Process(process.pid).net_connections()
+        )
     except psutil.NoSuchProcess:
         return False
 
 
 @pytest.mark.slow
-def test_sigterm_while_connecting_says_that_nothing_was_written(idle_cluster, sweep_file,
-                                                                 tmp_path):
-    process = sweep_command(sweep_file, "--scheduler",
-                            f"tcp://127.0.0.1:{idle_cluster.dashboard}")
+def test_sigterm_while_connecting_says_that_nothing_was_written(idle_cluster, sweep_file, tmp_path):
+    process = sweep_command(sweep_file, "--scheduler", f"tcp://127.0.0.1:{idle_cluster.dashboard}")
     try:
         wait_until(lambda: connected_to(process, idle_cluster.dashboard), 30, "no connection")
         process.send_signal(signal.SIGTERM)
@@ -294,11 +340,11 @@ def read_lines(stream, lines):
 
 
 @pytest.mark.slow
-def test_without_workers_the_sweep_says_it_waits_then_gives_up(idle_cluster, sweep_file,
-                                                                tmp_path):
+def test_without_workers_the_sweep_says_it_waits_then_gives_up(idle_cluster, sweep_file, tmp_path):
     lines = []
-    process = sweep_command(sweep_file, "--no-progress", "--scheduler", idle_cluster.address,
-                            "--worker-wait", "6")
+    process = sweep_command(
+        sweep_file, "--no-progress", "--scheduler", idle_cluster.address, "--worker-wait", "6"
+    )
     try:
         reader = threading.Thread(target=read_lines, args=(process.stderr, lines), daemon=True)
         reader.start()
@@ -309,8 +355,9 @@ def test_without_workers_the_sweep_says_it_waits_then_gives_up(idle_cluster, swe
             stop(process)
     waiting = [(at, line) for at, line in lines if "waiting for workers: 0 connected" in line]
     assert waiting and waiting[0][0] < 30, lines
-    assert any("no Dask worker connected" in line and "--worker-wait 6" in line
-               for _, line in lines), lines
+    assert any(
+        "no Dask worker connected" in line and "--worker-wait 6" in line for _, line in lines
+    ), lines
     rows = load_results(tmp_path / "runs" / "dask")
     assert [r["status"] for r in rows] == [NOT_RUN] * 2
     assert all("no Dask worker" in r["error"] for r in rows)
@@ -320,31 +367,36 @@ SLOW_SECOND_RUN = (
     "import pathlib, time\n"
     "if epochs == 2:  # tells the test it runs, then is still running when the scheduler dies\n"
     "    pathlib.Path(results_path).with_name('started').touch()\n"
-    "    time.sleep(10)")
+    "    time.sleep(10)"
+)
 
 
 @pytest.mark.slow
-def test_after_the_scheduler_is_killed_results_match_the_runs_metrics(tmp_path, monkeypatch,
-                                                                       capsys):
-    path = write_sweep(tmp_path, {"epochs": [1, 2]}, name="dask",
-                       notebook=fixture_with(tmp_path, SLOW_SECOND_RUN))
+def test_after_the_scheduler_is_killed_results_match_the_runs_metrics(
+    tmp_path, monkeypatch, capsys
+):
+    path = write_sweep(
+        tmp_path, {"epochs": [1, 2]}, name="dask", notebook=fixture_with(tmp_path, SLOW_SECOND_RUN)
+    )
     runs = tmp_path / "runs"
     monkeypatch.setenv("RUNS_DIR", str(runs))
     cluster = Cluster(workers=1)
     try:
+
         def kill_the_scheduler_once_the_second_run_sleeps():
             wait_until(lambda: list(runs.glob("dask/epochs=2*/started")), 90, "no second run")
             cluster.scheduler.kill()
 
-        threading.Thread(target=kill_the_scheduler_once_the_second_run_sleeps,
-                         daemon=True).start()
-        assert main([str(path), "--scheduler", cluster.address, "--jobs", "2",
-                     "--no-progress"]) == 1
+        threading.Thread(target=kill_the_scheduler_once_the_second_run_sleeps, daemon=True).start()
+        assert (
+            main([str(path), "--scheduler", cluster.address, "--jobs", "2", "--no-progress"]) == 1
+        )
         assert "lost the Dask scheduler" in capsys.readouterr().err
         plans = plan_runs(validate(load_sweep(path)), runs / "dask")
         # the worker goes on without its scheduler: let it end its run before comparing
-        wait_until(lambda: not any(run_in_progress(p.folder) for p in plans), 30,
-                   "a run still executing")
+        wait_until(
+            lambda: not any(run_in_progress(p.folder) for p in plans), 30, "a run still executing"
+        )
     finally:
         cluster.stop()
     rows = {row["run_id"]: row for row in load_results(runs / "dask")}

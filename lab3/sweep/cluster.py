@@ -32,8 +32,9 @@ ANSWER_SECONDS = 10.0  # for a scheduler to accept, then answer (a real one take
 IDENTITY_SECONDS = 5.0  # for a connected scheduler to answer the sweep's health check
 WORKER_WAIT = 300.0  # default --worker-wait: seconds without any worker before giving up
 FIRST_NOTICE, NOTICE_EVERY = 5.0, 30.0  # when to say that the sweep waits for workers
-_NOT_A_SCHEDULER = ("is not a Dask scheduler (the dashboard's port, usually 8787? the "
-                    "scheduler's is usually 8786)")
+_NOT_A_SCHEDULER = (
+    "is not a Dask scheduler (the dashboard's port, usually 8787? the scheduler's is usually 8786)"
+)
 
 
 def dask_executor(address, worker_wait=WORKER_WAIT, say=None):
@@ -46,13 +47,16 @@ def dask_executor(address, worker_wait=WORKER_WAIT, say=None):
     above the progress bar, on stderr).
     """
     if not isinstance(address, str) or not _SCHEDULER.fullmatch(address):
-        raise SweepError(f"--scheduler={short(address)} is not allowed: a Dask scheduler "
-                         "address such as tcp://10.0.0.5:8786")
+        raise SweepError(
+            f"--scheduler={short(address)} is not allowed: a Dask scheduler "
+            "address such as tcp://10.0.0.5:8786"
+        )
     try:
         import distributed  # noqa: F401 - only to say what to install
     except ImportError:
-        raise SweepError("--scheduler needs Dask's distributed package: pip install -e "
-                         ".[cluster]") from None
+        raise SweepError(
+            "--scheduler needs Dask's distributed package: pip install -e .[cluster]"
+        ) from None
     _check_port(address)
     _check_identity(address)
     client = _connect(address)
@@ -93,8 +97,9 @@ def _check_port(address):
     try:
         socket.create_connection((host, port), timeout=ANSWER_SECONDS).close()
     except ConnectionRefusedError:
-        raise _unreachable(address, "connection refused (nothing listens on that port: is the "
-                                    "scheduler running?)") from None
+        raise _unreachable(
+            address, "connection refused (nothing listens on that port: is the scheduler running?)"
+        ) from None
     except TimeoutError:
         raise _unreachable(address, f"no answer within {ANSWER_SECONDS:g} s") from None
     except OSError as error:  # unknown host, no route...
@@ -115,15 +120,19 @@ def _check_identity(address):
     try:
         answer = _within(ANSWER_SECONDS + 1, ask)
     except TimeoutError:  # accepted the connection, never spoke Dask's protocol
-        raise SweepError(f"{short(address)} accepted the connection but gave no Dask answer "
-                         f"within {ANSWER_SECONDS:g} s: it {_NOT_A_SCHEDULER}") from None
+        raise SweepError(
+            f"{short(address)} accepted the connection but gave no Dask answer "
+            f"within {ANSWER_SECONDS:g} s: it {_NOT_A_SCHEDULER}"
+        ) from None
     except Exception:  # noqa: BLE001 - e.g. a web page read as a message of 3 EiB
-        raise SweepError(f"{short(address)} answered, but not in Dask's protocol: it "
-                         f"{_NOT_A_SCHEDULER}") from None
+        raise SweepError(
+            f"{short(address)} answered, but not in Dask's protocol: it {_NOT_A_SCHEDULER}"
+        ) from None
     if not isinstance(answer, dict) or answer.get("type") != "Scheduler":
         kind = answer.get("type") if isinstance(answer, dict) else None
-        raise SweepError(f"{short(address)} {_NOT_A_SCHEDULER}"
-                         + (f": it is a Dask {kind}" if kind else ""))
+        raise SweepError(
+            f"{short(address)} {_NOT_A_SCHEDULER}" + (f": it is a Dask {kind}" if kind else "")
+        )
 
 
 def _connect(address):
@@ -131,8 +140,11 @@ def _connect(address):
     import distributed
 
     try:
-        return _within(ANSWER_SECONDS, lambda: distributed.Client(
-            address, timeout=f"{ANSWER_SECONDS}s"), discard=close_client)
+        return _within(
+            ANSWER_SECONDS,
+            lambda: distributed.Client(address, timeout=f"{ANSWER_SECONDS}s"),
+            discard=close_client,
+        )
     except Exception as error:  # noqa: BLE001 - OSError, TimeoutError, ValueError...
         raise _unreachable(address, short(str(error) or type(error).__name__)) from None
 
@@ -180,8 +192,9 @@ class WorkerWatch:
     def __call__(self):
         workers = self.workers()
         if workers is None:
-            return f"lost the Dask scheduler at {self.address} (client status: " \
-                   f"{self.client.status})"
+            return (
+                f"lost the Dask scheduler at {self.address} (client status: {self.client.status})"
+            )
         if workers:
             self.none_since, self.next_notice = None, FIRST_NOTICE
             return None
@@ -189,12 +202,16 @@ class WorkerWatch:
         self.none_since = self.none_since or now
         waited = now - self.none_since
         if waited >= self.worker_wait:
-            return (f"no Dask worker connected to {self.address} for {waited:.0f} s "
-                    f"(--worker-wait {self.worker_wait:g})")
+            return (
+                f"no Dask worker connected to {self.address} for {waited:.0f} s "
+                f"(--worker-wait {self.worker_wait:g})"
+            )
         if waited >= self.next_notice:
             self.next_notice += NOTICE_EVERY
-            self.say(f"lab3.sweep: waiting for workers: 0 connected to {self.address} for "
-                     f"{waited:.0f} s (giving up after {self.worker_wait:g} s, --worker-wait)")
+            self.say(
+                f"lab3.sweep: waiting for workers: 0 connected to {self.address} for "
+                f"{waited:.0f} s (giving up after {self.worker_wait:g} s, --worker-wait)"
+            )
         return None
 
     def workers(self):
@@ -202,8 +219,9 @@ class WorkerWatch:
         if self.client.status not in ("running", "connecting"):
             return None
         try:
-            identity = self.client.sync(self.client.scheduler.identity, n_workers=0,
-                                        callback_timeout=IDENTITY_SECONDS)
+            identity = self.client.sync(
+                self.client.scheduler.identity, n_workers=0, callback_timeout=IDENTITY_SECONDS
+            )
         except Exception:  # noqa: BLE001 - any failure to answer counts as gone
             return None
         return int(identity.get("n_workers", 0))

@@ -41,8 +41,19 @@ class ExecutorLost(RuntimeError):
     """The executor can run nothing more (e.g. the Dask scheduler is gone)."""
 
 
-def run_sweep(sweep, runs_dir, jobs=2, executor=None, retries=2, fail_fast=False, progress=True,
-              kernel_name=KERNEL_NAME, log=None, timeout=DEFAULT_TIMEOUT, health=None):
+def run_sweep(
+    sweep,
+    runs_dir,
+    jobs=2,
+    executor=None,
+    retries=2,
+    fail_fast=False,
+    progress=True,
+    kernel_name=KERNEL_NAME,
+    log=None,
+    timeout=DEFAULT_TIMEOUT,
+    health=None,
+):
     """Run every grid point of ``sweep`` not done yet; return a ``RunRecord`` per grid point.
 
     Args:
@@ -67,8 +78,12 @@ def run_sweep(sweep, runs_dir, jobs=2, executor=None, retries=2, fail_fast=False
     """
     require(is_count(jobs), "jobs", jobs, "an integer >= 1")
     require(is_int(retries) and retries >= 0, "retries", retries, "an integer >= 0")
-    require(isinstance(timeout, (int, float)) and timeout > 0, "timeout", timeout,
-            "a number of seconds > 0")
+    require(
+        isinstance(timeout, (int, float)) and timeout > 0,
+        "timeout",
+        timeout,
+        "a number of seconds > 0",
+    )
     sweep = validate(sweep)
     sweep_dir = Path(runs_dir).resolve() / sweep.name
     plans = plan_runs(sweep, sweep_dir)
@@ -77,16 +92,28 @@ def run_sweep(sweep, runs_dir, jobs=2, executor=None, retries=2, fail_fast=False
     validate_writable(sweep_dir)
     claim_folder(sweep_dir, sweep)
     if log is not False:
-        print(f"sweep {sweep.name}: {len(plans)} runs, {len(plans) - len(todo)} already done, "
-              f"{len(todo)} to run ({jobs} at a time) in {sweep_dir}",
-              file=log or sys.stderr, flush=True)
+        print(
+            f"sweep {sweep.name}: {len(plans)} runs, {len(plans) - len(todo)} already done, "
+            f"{len(todo)} to run ({jobs} at a time) in {sweep_dir}",
+            file=log or sys.stderr,
+            flush=True,
+        )
     own = executor is None and bool(todo)
     if own:
         executor = process_pool(min(jobs, len(todo)))
     stop_reason, finished = "stopped before this run finished", False
     try:
-        stopped = _drive(executor, todo, records, jobs, fail_fast, progress, sweep,
-                         dict(kernel_name=kernel_name, retries=retries, timeout=timeout), health)
+        stopped = _drive(
+            executor,
+            todo,
+            records,
+            jobs,
+            fail_fast,
+            progress,
+            sweep,
+            dict(kernel_name=kernel_name, retries=retries, timeout=timeout),
+            health,
+        )
         finished = True
         if stopped:
             stop_reason = "not started: --fail-fast stopped the sweep after a run that was not ok"
@@ -101,9 +128,12 @@ def run_sweep(sweep, runs_dir, jobs=2, executor=None, retries=2, fail_fast=False
             _stop_pool(executor, wait=finished)
 
         def summary(executing=()):  # a run that finished while stopping is on disk already
-            ordered = [records.get(plan.run_id) or recorded_result(plan)
-                       or not_run(plan, _why_not_run(plan, executing, stop_reason))
-                       for plan in plans]
+            ordered = [
+                records.get(plan.run_id)
+                or recorded_result(plan)
+                or not_run(plan, _why_not_run(plan, executing, stop_reason))
+                for plan in plans
+            ]
             write_results(sweep_dir, ordered, list(sweep.grid) + list(sweep.fixed))
             return ordered
 
@@ -133,10 +163,15 @@ def _record_late_runs(late, summary, log):
     executing = {plan.run_id: plan for plan in late if run_in_progress(plan.folder)}
     if not executing:
         return None
-    say = (lambda text: None) if log is False else (
-        lambda text: print(f"lab3.sweep: {text}", file=log or sys.stderr, flush=True))
-    say(f"waiting up to {LATE_RUNS_SECONDS:g} s for {len(executing)} run(s) still executing on "
-        "a worker (Ctrl-C stops waiting); results.csv is rewritten as they finish")
+    say = (
+        (lambda text: None)
+        if log is False
+        else (lambda text: print(f"lab3.sweep: {text}", file=log or sys.stderr, flush=True))
+    )
+    say(
+        f"waiting up to {LATE_RUNS_SECONDS:g} s for {len(executing)} run(s) still executing on "
+        "a worker (Ctrl-C stops waiting); results.csv is rewritten as they finish"
+    )
     deadline = time.monotonic() + LATE_RUNS_SECONDS
     try:
         while executing and time.monotonic() < deadline:
@@ -149,8 +184,10 @@ def _record_late_runs(late, summary, log):
     except KeyboardInterrupt:
         pass
     if executing:
-        say(f"{len(executing)} run(s) still executing, recorded as 'not run'; run the sweep "
-            "again to record them")
+        say(
+            f"{len(executing)} run(s) still executing, recorded as 'not run'; run the sweep "
+            "again to record them"
+        )
     return summary(executing)
 
 
@@ -165,8 +202,9 @@ def validate_writable(sweep_dir):
             handle.flush()
         probe.unlink()
     except OSError as error:
-        raise OSError(error.errno, f"cannot write in the runs folder {sweep_dir}: "
-                      f"{error.strerror or error}") from None
+        raise OSError(
+            error.errno, f"cannot write in the runs folder {sweep_dir}: {error.strerror or error}"
+        ) from None
 
 
 def process_pool(jobs):
@@ -176,8 +214,9 @@ def process_pool(jobs):
     breaks kernels. papermill's ``cwd=`` changes the working directory of the whole process, so
     each worker runs one notebook at a time. Workers exit when the sweep dies (``worker_setup``).
     """
-    return cf.ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                                  initializer=worker_setup)
+    return cf.ProcessPoolExecutor(
+        max_workers=jobs, mp_context=multiprocessing.get_context("spawn"), initializer=worker_setup
+    )
 
 
 def _stop_pool(executor, wait):
@@ -200,18 +239,24 @@ def _drive(executor, todo, records, jobs, fail_fast, progress, sweep, options, h
     in_flight = {}
     stopped = False
     bad = 0
-    with tqdm(total=len(todo), desc=f"sweep {sweep.name}", unit="run",
-              disable=not (progress and todo), file=sys.stderr, dynamic_ncols=True) as bar:
+    with tqdm(
+        total=len(todo),
+        desc=f"sweep {sweep.name}",
+        unit="run",
+        disable=not (progress and todo),
+        file=sys.stderr,
+        dynamic_ncols=True,
+    ) as bar:
         while True:
             while not stopped and queue and len(in_flight) < jobs:
                 plan, wait = queue.popleft()
-                future = executor.submit(execute_run, plan, str(sweep.notebook), wait=wait,
-                                         **options)
+                future = executor.submit(
+                    execute_run, plan, str(sweep.notebook), wait=wait, **options
+                )
                 in_flight[future] = plan
             if not in_flight:
                 break
-            finished, _ = cf.wait(in_flight, timeout=POLL_SECONDS,
-                                  return_when=cf.FIRST_COMPLETED)
+            finished, _ = cf.wait(in_flight, timeout=POLL_SECONDS, return_when=cf.FIRST_COMPLETED)
             if not finished and health is not None and (problem := health()):
                 raise ExecutorLost(problem)
             for future in finished:
@@ -240,8 +285,14 @@ def _outcome(plan, future):
         data = future.result()
     except Exception as error:  # noqa: BLE001 - e.g. BrokenProcessPool, a lost Dask worker
         detail = "".join(traceback.format_exception_only(type(error), error)).strip()
-        data = failure_data(plan.expected, FAILED, type(error).__name__,
-                            f"the worker running this run failed: {detail}", plan.output, 1)
+        data = failure_data(
+            plan.expected,
+            FAILED,
+            type(error).__name__,
+            f"the worker running this run failed: {detail}",
+            plan.output,
+            1,
+        )
         plan.folder.mkdir(exist_ok=True)
         record_failure(plan.metrics_path, data)
         return data
