@@ -12,6 +12,7 @@ from lab3.exercises.lesson03 import *  # noqa: F403
 from lab3.exercises.lesson04 import *  # noqa: F403
 from lab3.exercises.lesson05 import *  # noqa: F403
 from lab3.exercises.lesson06 import *  # noqa: F403
+from lab3.exercises.lesson07 import *  # noqa: F403
 
 __all__ = ["NOT_DONE", "CheckFailed", "check_function", "reset_hints"] + sorted(
     name for name in dir() if name.startswith(("check_", "reference_")) and name != "check_function"
