@@ -137,10 +137,10 @@ def _softmax_rows(rng, rows, k):
 
 def _gradients(weights, biases, x, y, reg, data=1.0, db=1.0, penalty=1.0, transpose=False):
     """lab3's gradients, or a classic mistake: the loss's part scaled by ``data``, db by ``db``,
-    the penalty's part by ``penalty``, the loss's part of dW transposed."""
+    the penalty's part by ``penalty``, every dW transposed."""
     dW, dbs = backprop.gradients(weights, biases, x, y, reg=0.0)
-    dW = [(g.T if transpose else g) * data + penalty * 2 * reg * w for g, w in zip(dW, weights)]
-    return dW, [g * data * db for g in dbs]
+    dW = [g * data + penalty * 2 * reg * w for g, w in zip(dW, weights)]
+    return [g.T if transpose else g for g in dW], [g * data * db for g in dbs]
 
 
 def _mistake(**change):

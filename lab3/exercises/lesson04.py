@@ -159,8 +159,9 @@ def check_lr_finder(candidate, grading=False):
             "factor every step, and after each step record the loss on all the data. "
             "Stop after the first loss that is more than 4 times the best so far "
             "(the loss before any step counts) or not finite, keeping that one.",
-            "rates = start * (stop / start) ** (np.arange(steps) / (steps - 1)) "
-            "(not np.linspace); step i uses the samples i*B ... (i+1)*B - 1, modulo n; "
+            "the rates are geometric: start times the ratio stop / start raised to "
+            "0, 1/(steps - 1), ..., 1 (not np.linspace); step i uses the samples "
+            "i*B ... (i+1)*B - 1, modulo n; "
             "the loss is lab3.backprop.objective(weights, biases, inputs.T, targets.T) "
             "(reg 0: the mse).",
             "in the loop, the order matters: the step with this rate, then the loss on "
