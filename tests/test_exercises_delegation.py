@@ -141,6 +141,18 @@ def mlp_forward_via_the_model(weights, biases, x):
     return lab3.MultiLayerPerceptron.forward(model, torch.as_tensor(x).T).T.detach().numpy()
 
 
+def mlp_forward_by_calling_a_model(weights, biases, x):
+    """``model(x)``: no method named in the code, but MultiLayerPerceptron's __call__ is forward
+    (seen while the check runs it)."""
+    model = lab3.MultiLayerPerceptron(2, [w.shape[1] for w in weights[:-1]], 2)
+    return model(torch.as_tensor(x, dtype=torch.float32)).detach().numpy()
+
+
+def gradients_by_a_computed_name(weights, biases, x, y, reg):
+    found = getattr(lab3, "grad" + "ients")  # invisible to reading: seen while it runs
+    return found(weights, biases, x, y, reg=reg)
+
+
 def minibatch_via_train(weights, biases, inputs, targets, epochs, batch_size, learning_rate, reg):
     lab3.train(lab3.MultiLayerPerceptron(), inputs, targets, epochs=epochs)
     return weights, biases
@@ -174,6 +186,8 @@ REFUSED = [
     ("check_lr_finder", lr_finder_via_lab3, "lab3.find_learning_rate", "lab3's own version"),
     ("check_mlp_forward", mlp_forward_via_the_model, "MultiLayerPerceptron.forward", "lab3's own"),
     ("check_mlp_forward", lesson05._mlp_forward, "lab3.exercises", "own answers"),
+    ("check_mlp_forward", mlp_forward_by_calling_a_model, "when it runs", "lab3's own version"),
+    ("check_gradients", gradients_by_a_computed_name, "when it runs", "lab3's own version"),
     ("check_minibatch_sgd", minibatch_via_train, "lab3.train", "lab3's own version"),
     ("check_dead_units", dead_units_via_layer_statistics, "layer_statistics", "lab3's own"),
 ]
@@ -185,7 +199,7 @@ def test_a_delegating_answer_is_refused_with_what_the_exercise_asks(check, candi
     with pytest.raises(CheckFailed) as error:
         getattr(exercises, check)(candidate)
     message = str(error.value)
-    assert " is refused: it uses " in message and name in message and what in message, message
+    assert " is refused: it " in message and name in message and what in message, message
     assert "This exercise asks you to " in message and "your own earlier functions" in message
 
 
@@ -244,10 +258,22 @@ def sgd_step_with_lab3_gradients(weights, biases, x, y, learning_rate, reg):
 
 
 def mlp_forward_with_torch_tensor_ops(weights, biases, x):
-    h = torch.as_tensor(x)
+    with torch.no_grad():  # torch.autograd's grad mode: allowed, it is no autograd of an answer
+        h = torch.as_tensor(x)
     for W, b in zip(weights[:-1], biases[:-1]):
         h = torch.relu(h @ torch.as_tensor(W) + torch.as_tensor(b))
     return (h @ torch.as_tensor(weights[-1]) + torch.as_tensor(biases[-1])).numpy()
+
+
+def sgd_epoch_with_lab3s_data_and_objective(weights, biases, inputs, targets, learning_rate,
+                                            reg):
+    """lab3's objective for the losses and lab3.gradients inside the step: allowed here."""
+    losses = []
+    for i in range(inputs.shape[1]):
+        x, y = inputs[:, i : i + 1].T.double().numpy(), targets[:, i : i + 1].T.double().numpy()
+        losses.append(lab3.backprop.objective(weights, biases, x, y))
+        weights, biases = sgd_step_with_lab3_gradients(weights, biases, x, y, learning_rate, reg)
+    return weights, biases, np.array(losses)
 
 
 @pytest.mark.parametrize("check, candidate", [
@@ -256,6 +282,7 @@ def mlp_forward_with_torch_tensor_ops(weights, biases, x):
     ("check_sgd_step", sgd_step_with_lab3_gradients),
     ("check_mlp_forward", mlp_forward_with_torch_tensor_ops),
     ("check_relu_backward", my_relu_backward),
+    ("check_sgd_epoch", sgd_epoch_with_lab3s_data_and_objective),
 ], ids=lambda v: getattr(v, "__name__", v))
 def test_a_hand_written_answer_with_helpers_is_accepted(check, candidate, capsys):
     getattr(exercises, check)(candidate)

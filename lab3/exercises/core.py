@@ -28,7 +28,7 @@ import types
 from pathlib import Path
 
 from lab3.exercises.compare import compare, same
-from lab3.exercises.delegation import find_delegation
+from lab3.exercises.delegation import find_delegation, watch_calls
 from lab3.exercises.hints import HINTS, fingerprint, hint_text, hint_tiers, reset_hints
 
 __all__ = ["NOT_DONE", "CheckFailed", "check_function", "reset_hints"]
@@ -122,26 +122,29 @@ def check_function(
     HINTS[name] = tiers
     delegated = find_delegation(candidate, refuse)
     if delegated:
-        raise CheckFailed(
-            f"{name} is refused: {delegated}. This exercise asks you to {asks}; {WELCOME}."
-        )
+        raise CheckFailed(_refusal(name, delegated, asks))
     if not isinstance(cases, dict):
         cases = {f"case {i}": args for i, args in enumerate(cases, start=1)}
     for label, args in cases.items():
         expected = reference(*copy.deepcopy(args))
         given = copy.deepcopy(args)
         try:
-            got = candidate(*given)
+            with watch_calls(refuse) as delegated:
+                got = candidate(*given)
         except NotImplementedError:
             raise CheckFailed(
                 f"{name} is {NOT_DONE} (it still raises NotImplementedError)."
             ) from None
         except Exception as error:
+            if delegated:  # it raised inside lab3's own version: the refusal is what matters
+                raise CheckFailed(_refusal(name, delegated[0], asks)) from None
             answer = fingerprint(label, type(error).__name__, str(error))
             raise CheckFailed(
                 f"{name} raised {type(error).__name__}: {error}\n"
                 f"  in case: {label}\n{hint_text(name, tiers, answer)}"
             ) from error
+        if delegated:
+            raise CheckFailed(_refusal(name, delegated[0], asks))
         changed = _changed_argument(candidate, args, given, may_change)
         problem = changed or compare(got, expected, outputs, rtol, atol)
         if problem:
@@ -152,6 +155,10 @@ def check_function(
             )
     reset_hints(name)
     print(f"correct: {name} passes all {len(cases)} cases")
+
+
+def _refusal(name, why, asks):
+    return f"{name} is refused: {why}. This exercise asks you to {asks}; {WELCOME}."
 
 
 def _changed_argument(candidate, original, given, may_change):

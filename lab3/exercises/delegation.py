@@ -13,10 +13,15 @@ inside an SGD step, ...). Each check lists what it refuses (``Refused`` values, 
 names such as ``"lab3.backprop.linear_backward"``); lab3's own exercise code (the checks and the
 answers they compare with) is refused everywhere.
 
-This is a reading of the code, not a sandbox: ``getattr(lab3, "grad" + "ients")`` is not seen.
-It stops the honest shortcut and says why; it is no defence against a determined cheat.
+While the check runs the function, ``watch_calls`` also notes any call into a refused function
+or lab3 module (``sys.setprofile``): that catches what reading cannot see, such as
+``model(x)`` on a ``MultiLayerPerceptron`` (its ``__call__`` is ``forward``).
+
+Neither is a sandbox: a determined student can get around both (and can read lab3's source).
+They stop the honest shortcut and say why.
 """
 
+import contextlib
 import dis
 import importlib
 import sys
@@ -71,6 +76,39 @@ def find_delegation(candidate, refused):
                 through = f" (through {' -> '.join(path)})" if path else ""
                 return f"it uses {name}{through}: {rule.what}"
     return None
+
+
+@contextlib.contextmanager
+def watch_calls(refused):
+    """Within the block, note the first call into a refused Python function, or into a refused
+    module of lab3; yields a list that then holds that sentence (empty if none)."""
+    functions, modules = {}, {}
+    for rule in (*refused, EXERCISE_CODE):
+        for dotted, target in _resolve_all(rule.targets).items():
+            if isinstance(target, types.FunctionType):
+                functions[target.__code__] = (dotted, rule.what)
+            elif isinstance(target, types.ModuleType) and target.__name__.startswith("lab3."):
+                modules[target.__name__] = (dotted, rule.what)
+    found = []
+    watch_code = sys._getframe().f_code
+
+    def profile(frame, event, arg):
+        if event != "call" or found or frame.f_code is watch_code:
+            return  # watch_code: this generator resuming to stop the watch is no call of theirs
+        hit = functions.get(frame.f_code)
+        if hit is None:
+            module = frame.f_globals.get("__name__", "")
+            hit = next((v for m, v in modules.items() if module == m or
+                        module.startswith(m + ".")), None)
+        if hit is not None:
+            found.append(f"it calls {hit[0]} when it runs: {hit[1]}")
+
+    previous = sys.getprofile()
+    sys.setprofile(profile)
+    try:
+        yield found
+    finally:
+        sys.setprofile(previous)
 
 
 # ----------------------------------------------------------------------------------------------
