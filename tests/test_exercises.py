@@ -165,6 +165,11 @@ def test_an_exception_in_the_students_code_is_explained_and_chained():
     assert "lab3/exercises" not in shown  # none of the checks' frames
 
 
+def test_a_candidate_that_is_not_a_function_is_named():
+    with pytest.raises(CheckFailed, match=r"my_square should be a function .* got ndarray of"):
+        check_function("my_square", np.ones(3), square, [(1.0,)], hint="h")
+
+
 def test_the_reference_failing_is_not_the_students_fault():
     def reference(x):
         raise KeyError("bug in the reference")

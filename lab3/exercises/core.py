@@ -27,7 +27,7 @@ import traceback
 import types
 from pathlib import Path
 
-from lab3.exercises.compare import compare, same
+from lab3.exercises.compare import compare, describe, same
 from lab3.exercises.delegation import find_delegation, watch_calls
 from lab3.exercises.hints import HINTS, fingerprint, hint_text, hint_tiers, reset_hints
 
@@ -120,6 +120,11 @@ def check_function(
     __tracebackhide__ = True  # pytest hides this frame (IPython: see CheckFailed)
     tiers = hint_tiers(hint)
     HINTS[name] = tiers
+    if not callable(candidate):
+        raise CheckFailed(
+            f"{name} should be a function (pass the function you defined above, without "
+            f"calling it), got {describe(candidate)}."
+        )
     delegated = find_delegation(candidate, refuse)
     if delegated:
         raise CheckFailed(_refusal(name, delegated, asks))
@@ -129,22 +134,22 @@ def check_function(
         expected = reference(*copy.deepcopy(args))
         given = copy.deepcopy(args)
         try:
-            with watch_calls(refuse) as delegated:
+            with watch_calls(refuse) as refused_calls:
                 got = candidate(*given)
         except NotImplementedError:
             raise CheckFailed(
                 f"{name} is {NOT_DONE} (it still raises NotImplementedError)."
             ) from None
         except Exception as error:
-            if delegated:  # it raised inside lab3's own version: the refusal is what matters
-                raise CheckFailed(_refusal(name, delegated[0], asks)) from None
+            if refused_calls:  # it raised inside lab3's own version: the refusal is what matters
+                raise CheckFailed(_refusal(name, refused_calls[0], asks)) from None
             answer = fingerprint(label, type(error).__name__, str(error))
             raise CheckFailed(
                 f"{name} raised {type(error).__name__}: {error}\n"
                 f"  in case: {label}\n{hint_text(name, tiers, answer)}"
             ) from error
-        if delegated:
-            raise CheckFailed(_refusal(name, delegated[0], asks))
+        if refused_calls:
+            raise CheckFailed(_refusal(name, refused_calls[0], asks))
         changed = _changed_argument(candidate, args, given, may_change)
         problem = changed or compare(got, expected, outputs, rtol, atol)
         if problem:
