@@ -91,6 +91,7 @@ def test_sgd_epoch_right_answer_passes(capsys):
 def test_sgd_epoch_usual_mistakes_fail_kindly():
     message = fails(exercises.check_sgd_epoch, lambda *a: sgd_epoch(*a, loss_after=True))
     assert "losses differs from the expected values" in message and "BEFORE" not in message
+    assert "Looks like: you record each loss after its step" in message
     message = fails(exercises.check_sgd_epoch, lambda *a: sgd_epoch(*a)[:2])
     assert "it returned 2 values; expected 3 values (weights, biases, losses)" in message
 
@@ -182,7 +183,7 @@ def test_lr_finder_right_answer_passes(capsys):
 @pytest.mark.parametrize(
     "mistake, expected",
     [
-        ({"spacing": "linear"}, "learning_rates differs from the expected values"),
+        ({"spacing": "linear"}, "Looks like: your rates are evenly spaced"),
         ({"batch_loss": True}, "losses differs from the expected values"),
         ({"stop_at_divergence": False}, "has shape (300,), expected (123,)"),
     ],

@@ -103,6 +103,8 @@ def test_a_typical_slip_fails_with_the_vague_hint_first_and_the_formula_last(che
     messages = failure_messages(check, wrong)
     assert "is not right yet" in messages[0] or " raised " in messages[0]
     assert "in case: " in messages[0]
+    if wrong is not forward_of_one_hidden_layer_only:  # it raises: no value to recognise
+        assert "Looks like: " in messages[0]  # the classic mistake, named at the first failure
     assert_hints_widen(messages, formula="np.")
     assert "  3. " in messages[2]
 

@@ -59,6 +59,7 @@ def test_the_stub_is_not_done_yet(check):
 @pytest.mark.parametrize("check, wrong", slips(CHECKS), ids=lambda v: getattr(v, "__name__", v))
 def test_a_typical_slip_fails_with_the_vague_hint_first_and_the_formula_last(check, wrong):
     messages = failure_messages(check, wrong)
+    assert "Looks like: " in messages[0]  # the classic mistake, named at the first failure
     assert_hints_widen(messages, formula="return")
     assert "  3. " in messages[2] and "hint 3 of" not in messages[2]
 

@@ -94,18 +94,22 @@ def check_sgd_step(candidate, grading=False):
     )
 
 
-def _sgd_epoch(weights, biases, inputs, targets, learning_rate, reg):
+def _sgd_epoch(weights, biases, inputs, targets, learning_rate, reg, loss_after=False):
     """One epoch of single-sample SGD, samples in order: ``(weights, biases, losses)``.
 
     ``losses[i]`` is the mse of sample ``i`` *before* its step (what the lab printed, and
-    ``lab3.train``'s ``step_loss``).
+    ``lab3.train``'s ``step_loss``); ``loss_after=True`` is the classic mistake of recording it
+    after the step.
     """
     x_all, y_all = np.asarray(inputs, dtype=np.float64).T, np.asarray(targets, dtype=np.float64).T
     losses = []
     for i in range(x_all.shape[0]):
         x, y = x_all[i : i + 1], y_all[i : i + 1]
-        losses.append(objective(weights, biases, x, y))
+        if not loss_after:
+            losses.append(objective(weights, biases, x, y))
         weights, biases = _sgd_step(weights, biases, x, y, learning_rate, reg)
+        if loss_after:
+            losses.append(objective(weights, biases, x, y))
     return weights, biases, np.array(losses)
 
 
@@ -146,6 +150,8 @@ def check_sgd_epoch(candidate, grading=False):
         asks="write the epoch's loop yourself (your sgd_step for each step)",
         refuse=REFUSED,
         may_change=MAY_CHANGE,
+        mistakes=[("you record each loss after its step: the lab prints it before",
+                   lambda *args: _sgd_epoch(*args, loss_after=True))],
         rtol=1e-6,
         atol=1e-10,
     )

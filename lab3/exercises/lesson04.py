@@ -99,10 +99,12 @@ def check_minibatch_sgd(candidate, grading=False):
     )
 
 
-def _lr_finder(weights, biases, inputs, targets, start, stop, steps, batch_size, reg):
+def _lr_finder(weights, biases, inputs, targets, start, stop, steps, batch_size, reg,
+               spacing="geometric"):
     """``lab3.find_learning_rate``'s algorithm in float64 NumPy with ``lab3.gradients``.
 
     Returns ``(learning_rates, losses)``; the parameters are not changed (it works on copies).
+    ``spacing="linear"`` is the classic mistake of ``np.linspace`` rates.
     """
     weights, biases = (
         [np.array(w, dtype=np.float64) for w in weights],
@@ -110,7 +112,8 @@ def _lr_finder(weights, biases, inputs, targets, start, stop, steps, batch_size,
     )
     x_all, y_all = np.asarray(inputs, dtype=np.float64).T, np.asarray(targets, dtype=np.float64).T
     n = x_all.shape[0]
-    rates = start * (stop / start) ** (np.arange(steps) / (steps - 1))
+    rates = (start * (stop / start) ** (np.arange(steps) / (steps - 1))
+             if spacing == "geometric" else np.linspace(start, stop, steps))
     best, losses = objective(weights, biases, x_all, y_all), []
     for i, rate in enumerate(rates):
         batch = np.arange(i * batch_size, (i + 1) * batch_size) % n
@@ -172,6 +175,8 @@ def check_lr_finder(candidate, grading=False):
         outputs=("learning_rates", "losses"),
         asks="write the learning-rate finder's loop yourself (lab3.gradients for the gradients)",
         refuse=[lab3_version("lab3.find_learning_rate", "lab3.lr_finder")],
+        mistakes=[("your rates are evenly spaced: they must grow by the same factor each step",
+                   lambda *args: _lr_finder(*args, spacing="linear"))],
         may_change=MAY_CHANGE,
         rtol=1e-6,
         atol=1e-10,

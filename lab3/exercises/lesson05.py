@@ -16,26 +16,31 @@ from lab3.exercises.delegation import lab3_version
 __all__ = ["check_dead_units", "check_effective_matrix", "check_mlp_forward"]
 
 
-def _mlp_forward(weights, biases, x):
-    """``(n, num_outputs)``: ``relu`` after every hidden layer, nothing after the output layer."""
-    h = np.asarray(x, dtype=np.float64)
-    for w, b in zip(weights[:-1], biases[:-1]):
-        h = np.maximum(h @ w + b, 0.0)
-    return h @ weights[-1] + biases[-1]
+def _mlp_forward(weights, biases, x, relu_last=False, with_biases=True):
+    """``(n, num_outputs)``: ``relu`` after every hidden layer, nothing after the output layer
+    (or a classic mistake: a ReLU on the output too, the biases left out)."""
+    h, last = np.asarray(x, dtype=np.float64), len(weights) - 1
+    for i, (w, b) in enumerate(zip(weights, biases)):
+        h = h @ w + (b if with_biases else 0.0)
+        h = np.maximum(h, 0.0) if i < last or relu_last else h
+    return h
 
 
-def _effective_matrix(x, y):
-    """``A`` ``(d, k)`` of the least-squares fit ``y ~ x @ A + t``; x ``(n, d)``, y ``(n, k)``."""
-    design = np.hstack([x, np.ones((x.shape[0], 1))])  # the ones column fits the shift t
-    return np.linalg.lstsq(design, y, rcond=None)[0][:-1]
+def _effective_matrix(x, y, shift=True):
+    """``A`` ``(d, k)`` of the least-squares fit ``y ~ x @ A + t``; x ``(n, d)``, y ``(n, k)``
+    (or the classic mistake of fitting ``y ~ x @ A`` without the shift)."""
+    design = np.hstack([x, np.ones((x.shape[0], 1))]) if shift else x  # ones: the shift t
+    return np.linalg.lstsq(design, y, rcond=None)[0][: x.shape[1]]
 
 
-def _dead_units(weights, biases, x):
-    """A list with one int per hidden layer: its units whose pre-activation is <= 0 on every row."""
+def _dead_units(weights, biases, x, inactive=lambda z: z <= 0, per_unit=True):
+    """A list with one int per hidden layer: its units whose pre-activation is <= 0 on every row
+    (or a classic mistake: ``inactive`` as ``z < 0``, inactive entries counted, not units)."""
     h, counts = np.asarray(x, dtype=np.float64), []
     for w, b in zip(weights[:-1], biases[:-1]):
         z = h @ w + b  # (n, units)
-        counts.append(int((z <= 0).all(axis=0).sum()))
+        off = inactive(z)
+        counts.append(int(off.all(axis=0).sum() if per_unit else off.sum()))
         h = np.maximum(z, 0.0)
     return counts
 
@@ -75,7 +80,11 @@ def check_mlp_forward(candidate, grading=False):
         "after the loop (affine only).",
     ], asks="write the forward pass yourself, with NumPy",
        refuse=[lab3_version("lab3.MultiLayerPerceptron.forward", "lab3.backprop.forward",
-                            "lab3.backprop.objective")])
+                            "lab3.backprop.objective")],
+       mistakes=[("the output layer has a ReLU too: it is linear",
+                  lambda w, b, x: _mlp_forward(w, b, x, relu_last=True)),
+                 ("the biases are missing",
+                  lambda w, b, x: _mlp_forward(w, b, x, with_biases=False))])
 
 
 def check_effective_matrix(candidate, grading=False):
@@ -109,6 +118,10 @@ def check_effective_matrix(candidate, grading=False):
     ], asks="fit the matrix yourself, with NumPy's least squares",
        refuse=[lab3_version("lab3.MultiLayerPerceptron.effective_matrix",
                             "lab3.MultiLayerPerceptron.effective_affine")],
+       mistakes=[("you fitted y ~ x @ A without the shift t: the best affine fit needs it",
+                  lambda x, y: _effective_matrix(x, y, shift=False)),
+                 ("your A is transposed: one row per input, one column per output",
+                  lambda x, y: _effective_matrix(x, y).T)],
        rtol=1e-6, atol=1e-8)
 
 
@@ -144,4 +157,8 @@ def check_dead_units(candidate, grading=False):
         "samples with 'all' (one verdict per unit), then counted; the next layer's input is "
         "the ReLU of this z.",
     ], asks="count the dead units yourself, with NumPy",
-       refuse=[lab3_version("lab3.layer_statistics", "lab3.diagnostics.layer_statistics")])
+       refuse=[lab3_version("lab3.layer_statistics", "lab3.diagnostics.layer_statistics")],
+       mistakes=[("you count z < 0 only: z == 0 is inactive too (the ReLU passes nothing there)",
+                  lambda w, b, x: _dead_units(w, b, x, inactive=lambda z: z < 0)),
+                 ("you count inactive entries, not units: a unit is dead when it is inactive on "
+                  "every sample", lambda w, b, x: _dead_units(w, b, x, per_unit=False))])

@@ -16,10 +16,10 @@ from lab3.exercises.core import check_function
 __all__ = ["check_lr_steps", "check_constant_mse"]
 
 
-def _lr_steps(learning_rate, batch_size, epochs, n_samples):
+def _lr_steps(learning_rate, batch_size, epochs, n_samples, batches=math.ceil):
     """``learning_rate * epochs * ceil(n_samples / batch_size)``: every batch is one step, the
-    last one of an epoch possibly shorter."""
-    return learning_rate * epochs * math.ceil(n_samples / batch_size)
+    last one of an epoch possibly shorter (``batches=math.floor``: the classic mistake)."""
+    return learning_rate * epochs * batches(n_samples / batch_size)
 
 
 def check_lr_steps(candidate, grading=False):
@@ -42,7 +42,13 @@ def check_lr_steps(candidate, grading=False):
                          "one may be shorter), so steps = epochs * ceil(n / B).",
                          "the product of three numbers: the step size, the number of epochs and "
                          "the rounded-up number of batches per epoch."],
-                   asks="count the steps yourself", rtol=1e-12, atol=0.0)
+                   asks="count the steps yourself",
+                   mistakes=[("the short last batch of each epoch is a step too: round the "
+                              "number of batches up",
+                              lambda *a: _lr_steps(*a, batches=math.floor)),
+                             ("you count samples, not batches: one step per batch",
+                              lambda rate, batch, epochs, n: rate * epochs * n)],
+                   rtol=1e-12, atol=0.0)
 
 
 def _constant_mse(targets):
@@ -83,4 +89,9 @@ def check_constant_mse(candidate, grading=False):
                          "element (both outputs, all samples).",
                          "subtract each output's own mean (over the samples) from its row, then "
                          "average the squares over everything."],
-                   asks="compute the mse of the best constant yourself", rtol=1e-6, atol=1e-9)
+                   asks="compute the mse of the best constant yourself",
+                   mistakes=[("you used one mean for both outputs: each output has its own",
+                              lambda t: float(np.mean((t - np.mean(t)) ** 2))),
+                             ("that is the mse of predicting 0: the best constant is the mean "
+                              "target", lambda t: float(np.mean(np.asarray(t) ** 2)))],
+                   rtol=1e-6, atol=1e-9)
