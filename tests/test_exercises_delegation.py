@@ -299,3 +299,10 @@ def test_lab3s_data_and_model_constructors_are_allowed():
     assert find_delegation(uses_constructors, [refused]) is None
     assert find_delegation(np.maximum, [refused]) is None
     assert "MultiLayerPerceptron.forward" in find_delegation(mlp_forward_via_the_model, [refused])
+
+
+def test_a_refused_lab3_name_that_names_nothing_is_a_loud_bug_of_the_check():
+    # after a module moves, a stale dotted name must not silently refuse less
+    with pytest.raises(LookupError, match="'lab3.nowhere.gradients' names nothing in lab3"):
+        find_delegation(my_gradients, [lab3_version("lab3.nowhere.gradients")])
+    assert find_delegation(my_gradients, [lab3_version("lab3.gradients")]) is None

@@ -248,10 +248,17 @@ def _attribute(obj, name):
 
 
 def _resolve_all(dotted_names):
-    """``{dotted name: object}`` for the names that exist here (torch.func may not, say)."""
+    """``{dotted name: object}`` for the names that exist here (torch.func may not, say).
+
+    A lab3 name that names nothing is a bug of the check (a module moved, a function renamed):
+    it raises rather than silently refusing less.
+    """
     resolved = {}
     for dotted in dotted_names:
         obj = _resolve(dotted)
+        if obj is _MISSING and dotted.split(".")[0] == "lab3":
+            raise LookupError(f"refused name {dotted!r} names nothing in lab3: update the check's "
+                              "refuse list to where it lives now")
         if obj is not _MISSING:
             resolved[dotted] = _unwrap(obj)
     return resolved
