@@ -6,19 +6,37 @@
   predicted from the sharpness and checked against the runs themselves.
 """
 
+import functools
+
 import numpy as np
 
 from lab3.curvature import Curvature, sharpness, stability_limit
 from lab3.data import create_linear_training_data
 from lab3.exercises.core import check_function
+from lab3.exercises.delegation import lab3_version
 from lab3.mlp import MultiLayerPerceptron
 from lab3.training.loop import DivergedError, train
 
 __all__ = ["check_top_eigenvalue", "check_unstable"]
 
 
-def _curvatures():
-    """``{description: Curvature}``: the lab's fresh and trained networks, and a small other one."""
+# what exercise 6 asks students to write themselves, and exercise 7 to predict without running
+REFUSED_SHARPNESS = [
+    lab3_version("lab3.sharpness", "lab3.curvature.sharpness", "lab3.curvature.Curvature.largest")
+]
+
+
+def _curvatures(grading=False):
+    """``{description: Curvature}``: the lab's fresh and trained networks, and a small other one
+    (for grading: other networks and data the visible cases never show)."""
+    if grading:
+        inputs, targets = create_linear_training_data(300, seed=7)
+        deep = MultiLayerPerceptron(2, [4, 3], 2, seed=5, init="he")
+        return {
+            "a 2-4-3-2 network with He's init on 300 samples": Curvature(
+                deep.weights, deep.biases, inputs.T, targets.T, 0.01
+            )
+        }
     inputs, targets = create_linear_training_data(1000, seed=0)
     fresh = MultiLayerPerceptron(2, [3], 2, seed=0)
     trained = fresh.copy()
@@ -47,28 +65,19 @@ def _curvatures():
     }
 
 
-def _operator(hessian):
-    """``v -> H v`` for a dense ``H``, as a plain function (what the lesson's ``hvp`` is)."""
-
-    def hvp(v):
-        return hessian @ np.asarray(v, dtype=np.float64)
-
-    return hvp
-
-
-def check_top_eigenvalue(candidate):
+def check_top_eigenvalue(candidate, grading=False):
     """Lesson 7: ``candidate(hvp, size)`` -> the largest eigenvalue (a float) of the symmetric
     operator ``hvp`` (a function taking and returning a numpy vector of ``size`` numbers)."""
     __tracebackhide__ = True
-    hessians = {label: c.dense() for label, c in _curvatures().items()}
-    cases = {label: (_operator(h), h.shape[0]) for label, h in hessians.items()}
-    exact = {
-        id(args[0]): float(np.linalg.eigvalsh(hessians[label])[-1]) for label, args in cases.items()
+    # np.dot bound to each Hessian: the student's code calls numpy, nothing of lab3.exercises
+    cases = {
+        label: (functools.partial(np.dot, c.dense()), c.size)
+        for label, c in _curvatures(grading).items()
     }
     check_function(
         "top_eigenvalue",
         candidate,
-        lambda hvp, size: exact[id(hvp)],
+        lambda hvp, size: float(np.linalg.eigvalsh(_dense(hvp, size))[-1]),
         cases,
         hint=[
             "start from a random vector; applying H again and again turns it towards the "
@@ -78,7 +87,16 @@ def check_top_eigenvalue(candidate):
             "two top eigenvalues that are almost equal make the vector turn slowly: keep "
             "iterating until the quotient stops changing (a thousand products is cheap here).",
         ],
-        reference_name="the largest eigenvalue of the dense Hessian",
+        asks="write power iteration yourself",
+        may_change=(0,),  # hvp is a function: nothing in it to change, nor to compare
+        refuse=REFUSED_SHARPNESS,
+        mistakes=[
+            (
+                "that is the eigenvalue largest in size of -H, or the smallest one: the top one is "
+                "the largest",
+                lambda hvp, size: float(np.linalg.eigvalsh(_dense(hvp, size))[0]),
+            ),
+        ],
         rtol=1e-3,
         atol=1e-9,
     )
@@ -120,7 +138,11 @@ def _leaves_the_minimum(learning_rate, epochs=300):
     return max(history.epoch_loss) > 100 * history.epoch_loss[0]
 
 
-def check_unstable(candidate):
+def _dense(hvp, size):
+    return np.column_stack([hvp(e) for e in np.eye(size)])
+
+
+def check_unstable(candidate, grading=False):
     """Lesson 7: ``candidate(learning_rates, top_eigenvalue)`` -> one bool per learning rate:
     True where full-batch gradient descent from the trained lab network leaves its minimum.
 
@@ -131,7 +153,8 @@ def check_unstable(candidate):
     model, inputs, targets = _trained_lab_network()
     top_eigenvalue = sharpness(model.weights, model.biases, inputs.T, targets.T, 0.001)
     limit = stability_limit(top_eigenvalue)
-    rates = [round(limit * factor, 4) for factor in (0.5, 0.8, 0.95, 1.05, 1.2, 2.0)]
+    factors = (0.6, 0.9, 0.97, 1.1, 1.5, 3.0) if grading else (0.5, 0.8, 0.95, 1.05, 1.2, 2.0)
+    rates = [round(limit * factor, 4) for factor in factors]
     runs = {rate: _leaves_the_minimum(rate) for rate in rates}
     cases = {
         "six learning rates around the trained network's stability limit": (rates, top_eigenvalue),
@@ -148,7 +171,15 @@ def check_unstable(candidate):
             "the error shrinks while |1 - lr * lambda_max| < 1, that is for learning rates "
             "between 0 and a limit you can write with lambda_max alone.",
         ],
-        reference_name="the runs (300 epochs of full-batch gradient descent each)",
+        asks="predict from the sharpness, without training",
+        refuse=[lab3_version("lab3.train", "lab3.training.loop.train")],
+        mistakes=[
+            (
+                "you use 1 / lambda_max: the error factor 1 - lr * lambda_max leaves [-1, 1] at "
+                "2 / lambda_max",
+                lambda rates, top: [r > 1 / top for r in rates],
+            ),
+        ],
         rtol=0.0,
         atol=0.0,
     )
