@@ -79,9 +79,11 @@ def check_mlp_forward(candidate, grading=False):
         cases,
         hint=[
             "the result has shape (n, num_outputs): go through the layers in order; every hidden "
-            "layer ends with a ReLU, the output layer has none. The network may have no hidden layer "
+            "layer ends with a ReLU, the output layer has none. The network may have no hidden "
+            "layer "
             "at all, or several.",
-            "keep one running array h, starting at x (n, d); each layer maps it to (n, fan_out) with "
+            "keep one running array h, starting at x (n, d); each layer maps it to (n, fan_out) "
+            "with "
             "its W and b (b is (1, fan_out) and broadcasts over the rows); treat the last layer, "
             "weights[-1] and biases[-1], apart.",
             "one loop over every layer but the last (affine, then the ReLU), and the last layer "
@@ -135,10 +137,13 @@ def check_effective_matrix(candidate, grading=False):
         _effective_matrix,
         cases,
         hint=[
-            "A has shape (d, k): one row per input feature, one column per output. It is the matrix "
-            "of the best affine fit y ≈ x @ A + t in the least-squares sense, and the shift t has to "
+            "A has shape (d, k): one row per input feature, one column per output. It is the "
+            "matrix "
+            "of the best affine fit y ≈ x @ A + t in the least-squares sense, and the shift t has "
+            "to "
             "be fitted too, even though you do not return it.",
-            "add a column of ones to x, so that the shift becomes one more row of the unknown: solve "
+            "add a column of ones to x, so that the shift becomes one more row of the unknown: "
+            "solve "
             "[x, 1] @ [[A], [t]] ≈ y by least squares, then drop the last row (t).",
             "NumPy's least-squares solver gives the (d + 1, k) solution of the widened system at "
             "once; its last row is t, and the rows above it are A.",
@@ -196,12 +201,17 @@ def check_dead_units(candidate, grading=False):
         _dead_units,
         cases,
         hint=[
-            "return a list with one count per hidden layer (an empty list without hidden layers). A "
-            "unit is dead when it is inactive on every sample, not on some: count units, not entries.",
-            "go through the hidden layers keeping each pre-activation z = h @ W + b (n, units); a unit "
-            "is active where z > 0, so z == 0 counts as inactive (the ReLU passes no gradient there). "
+            "return a list with one count per hidden layer (an empty list without hidden layers). "
+            "A "
+            "unit is dead when it is inactive on every sample, not on some: count units, not "
+            "entries.",
+            "go through the hidden layers keeping each pre-activation z = h @ W + b (n, units); a "
+            "unit "
+            "is active where z > 0, so z == 0 counts as inactive (the ReLU passes no gradient "
+            "there). "
             "The next layer sees relu(z).",
-            "per hidden layer: a boolean (n, units) array of the inactive entries, reduced over the "
+            "per hidden layer: a boolean (n, units) array of the inactive entries, reduced over "
+            "the "
             "samples with 'all' (one verdict per unit), then counted; the next layer's input is "
             "the ReLU of this z.",
         ],
