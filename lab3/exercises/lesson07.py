@@ -170,6 +170,8 @@ def check_unstable(candidate, grading=False):
             "lambda_max: when does that factor have a size above 1?",
             "the error shrinks while |1 - lr * lambda_max| < 1, that is for learning rates "
             "between 0 and a limit you can write with lambda_max alone.",
+            "one comparison per learning rate: is it above that limit? The answer is a list of "
+            "bools, in the order of the learning rates given.",
         ],
         asks="predict from the sharpness, without training",
         refuse=[lab3_version("lab3.train", "lab3.training.loop.train")],
