@@ -348,8 +348,9 @@ def test_a_reg_too_large_for_the_step_is_named_in_lab3_trains_error():
 @pytest.mark.slow  # a (3000, 3000) network: 9 million parameters, a fraction of a second a step
 def test_a_new_setting_takes_over_a_huge_run_within_a_fraction_of_a_second():
     """Polled between two steps, a run notices a newer setting within one step plus
-    ``POLL_SECONDS``: about 0.1 s for this network on an idle core, 0.5 s allowed for a loaded
-    CI machine."""
+    ``POLL_SECONDS``. One step of this network moves about 400 MB through memory (9 million
+    float64 parameters, read and written a few times): 0.27 s was measured with the machine's
+    two cores shared by a CI run, 0.55 s under a load of 5; the bound leaves room for that."""
     huge = SMALL.replace(hidden_sizes=(3000, 3000), epochs=1)
     started, asked = threading.Event(), threading.Event()
     stopped_at = []
@@ -373,7 +374,7 @@ def test_a_new_setting_takes_over_a_huge_run_within_a_fraction_of_a_second():
     worker.join(30)
     assert not worker.is_alive() and stopped_at[-1] is None
     took = stopped_at[0] - asked_at
-    assert took < 0.5, f"the huge run noticed the new setting after {took:.3f} s"
+    assert took < 1.0, f"the huge run noticed the new setting after {took:.3f} s"
 
 
 @pytest.mark.slow
@@ -387,7 +388,7 @@ def test_the_explorers_worker_drops_a_huge_run_for_a_new_setting_at_once():
     small = app._generation
     wait_for(lambda: app.started[0] == small, 10, "the new setting's run")
     took = app.started[1] - asked_at
-    assert took < 0.5, f"the worker took {took:.3f} s to start the new setting"
+    assert took < 1.0, f"the worker took {took:.3f} s to start the new setting"
     assert app.wait(60) and app.outcome.settings.hidden_sizes == (3,)
 
 

@@ -10,6 +10,7 @@ notebook (saving a figure always draws everything).
 """
 
 import io
+import textwrap
 
 import PIL.Image
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -22,6 +23,7 @@ from lab3.validation import is_int, require
 
 ROW_HEIGHT = 2.9  # inches per row of the small multiples
 BACKGROUNDS = 8  # backgrounds kept, one per layout (moving a slider back and forth reuses them)
+STATUS_WIDTH = 120  # characters of a bold status line across the 13-inch figure
 STATUS_COLOURS = {
     "learned": "tab:green",
     "still learning": "tab:orange",
@@ -36,7 +38,7 @@ class Figure:
     """The explorer's figure: ``update(outcome)`` changes the data, ``png()`` renders it."""
 
     def __init__(self, status_line=True, width=13.0, dpi=72):
-        height = 7.5 + 0.6 * status_line  # inches; the status lines take the top 0.6
+        height = 7.5 + 1.0 * status_line  # inches; the status lines take the top inch
         self.fig = f = MplFigure(figsize=(width, height), dpi=dpi)
         FigureCanvasAgg(f)  # one canvas and renderer for good (savefig would make new ones)
 
@@ -46,10 +48,10 @@ class Figure:
         self._square = square_points()
         # the live explorer shows these two lines as HTML above the picture (status_line=False)
         self.status = f.text(
-            0.01, 1 - 0.2 / height, "", fontsize=13, weight="bold", va="top", visible=status_line
+            0.01, 1 - 0.15 / height, "", fontsize=12, weight="bold", va="top", visible=status_line
         )
         self.caption = f.text(
-            0.01, 1 - 0.5 / height, "", fontsize=10, color="0.3", va="top", visible=status_line
+            0.01, 1 - 0.7 / height, "", fontsize=10, color="0.3", va="top", visible=status_line
         )
         self.loss = LossPanel(axes(0.065, 4.6, 0.39, 2.4))
         self.landscape = LandscapePanel(axes(0.53, 4.6, 0.24, 2.4), axes(0.78, 4.6, 0.01, 2.4))
@@ -77,7 +79,8 @@ class Figure:
 
     def update(self, outcome):
         """Show ``outcome`` (an ``Outcome``); returns the matplotlib figure."""
-        self.status.set_text(f"{outcome.status.upper()}: {outcome.reason}")
+        # a reason with its advice runs long: two lines of the figure's width
+        self.status.set_text(_two_lines(f"{outcome.status.upper()}: {outcome.reason}"))
         self.status.set_color(STATUS_COLOURS[outcome.status])
         self.caption.set_text(caption(outcome))
         self.loss.update(outcome)
@@ -127,6 +130,14 @@ class Figure:
             self.matrices.image.get_clim(),
             self.landscape.image.get_clim(),
         )
+
+
+def _two_lines(text, width=STATUS_WIDTH):
+    """``text`` wrapped to two lines of ``width`` characters at most (cut with "..." after)."""
+    lines = textwrap.wrap(text, width)
+    if len(lines) > 2:
+        lines = [lines[0], textwrap.shorten(" ".join(lines[1:]), width, placeholder=" ...")]
+    return "\n".join(lines)
 
 
 def caption(outcome):

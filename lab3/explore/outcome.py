@@ -318,8 +318,19 @@ def _recent_change(losses):
 
 
 def _wobble(losses):
-    shown = " -> ".join(f"{v:.3g}" for v in losses[-4:])
-    return f"oscillates ({shown})" if _recent_change(losses) > -FALLING else f"falls ({shown})"
+    """How the loss moves: its largest jump back up between two epochs, if it made one."""
+    rises = [
+        (after / before, epoch)
+        for epoch, (before, after) in enumerate(zip(losses, losses[1:]), start=1)
+        if before > 0
+    ]
+    ratio, epoch = max(rises, default=(1.0, 0))
+    if ratio > 1.05:
+        return (
+            f"jumps back up ({losses[epoch - 1]:.3g} -> {losses[epoch]:.3g} at epoch "
+            f"{epoch}, now {losses[-1]:.3g})"
+        )
+    return f"falls slowly, and no lower than {losses[-1]:.3g}"
 
 
 def _limit_note(outcome, limit):

@@ -321,17 +321,15 @@ class LandscapePanel:
         for line, path in zip(self.paths, landscape.trajectories(settings).values()):
             line.set_data(*path.T)
         (lr, _), (_, batch), (big, _) = landscape.path_settings(settings).values()
-        paths = f"lr {lr:.3g} with batch 1 and {batch}; too large for this plane: lr {big:.3g}"
-        if land.sharpness and not self.compact:
-            paths += (
-                f"\n(the whole network's sharpness at the reference is "
-                f"{land.sharpness:.2g}: stable below lr {2 / land.sharpness:.2g})"
-            )
+        paths = f"lr {lr:.3g} (batch 1 and {batch}); too large for the plane: lr {big:.3g}"
+        whole = (
+            f"; the whole net is stable below lr {2 / land.sharpness:.2g}" if land.sharpness else ""
+        )
         self.ax.set_title(
             f"landscape, {paths}"
             if self.compact
-            else f"loss landscape ({landscape.SAMPLES} samples), "
-            f"{landscape.STEPS} SGD steps per path:\n{paths}",
+            else f"loss landscape ({landscape.SAMPLES} samples){whole}\n"
+            f"{landscape.STEPS} SGD steps, {paths}",
             fontsize=10,
         )
 
