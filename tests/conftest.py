@@ -1,6 +1,7 @@
 """Shared test settings."""
 
 import os
+import sys
 
 import pytest
 from hypothesis import settings
@@ -26,3 +27,14 @@ def _fresh_hints():
     from lab3 import exercises  # imported here: a test session that checks no exercise pays nothing
 
     exercises.reset_hints()
+
+
+@pytest.fixture(autouse=True)
+def _no_figure_left_open():
+    """Every test starts with no matplotlib figure open: one that a test leaves behind would be
+    counted by the next test in the same worker, and which files share a worker changes with
+    the list of test files (pytest-xdist --dist loadfile)."""
+    yield
+    pyplot = sys.modules.get("matplotlib.pyplot")  # only if a test imported it: nothing to pay
+    if pyplot is not None:
+        pyplot.close("all")

@@ -188,7 +188,8 @@ def readable(room, user, *paths):
 
 
 def secrets_of(room, victim):
-    """What no other student may read: the instructor's course root and ``victim``'s work."""
+    """What no other student may read: the instructor's course root, ``victim``'s work and the
+    hub's secrets."""
     home = room.home(victim)
     exchange = room.exchange / COURSE_ID
     return [
@@ -203,6 +204,7 @@ def secrets_of(room, victim):
         feedback(room, victim),
         exchange / "inbound",  # nbgrader: submissions go in, but nobody lists them
         exchange / "feedback",  # nbgrader: feedback only by its secret file name
+        room.state / "settings.json",  # the hub's passwords and API token
     ]
 
 
