@@ -155,13 +155,14 @@ HUB_PORT ?= 8000
 CLASSROOM_DIR ?= /srv/lab3-classroom
 CLASSROOM_ENV ?= /opt/lab3-classroom
 CLASSROOM_PYTHON ?= /usr/bin/python3
+CLASSROOM_PREFIX ?= lab3-
 PROXY_STAMP := classroom/node_modules/.installed
 
 .PHONY: classroom classroom-check
 classroom: classroom-check handouts-nbgrader $(PROXY_STAMP) ## the course on a local JupyterHub with nbgrader's exchange, one Unix user each (root; 127.0.0.1)
 	$(PY) -m lab3.handouts.hub --students $(CLASSROOM_STUDENTS) --port $(HUB_PORT) \
 	  --course $(HANDOUTS)/nbgrader --dir $(CLASSROOM_DIR) --env $(CLASSROOM_ENV) \
-	  --python $(CLASSROOM_PYTHON)
+	  --python $(CLASSROOM_PYTHON) --prefix $(CLASSROOM_PREFIX)
 
 # Said before anything is installed: what the classroom needs that make cannot install.
 classroom-check:

@@ -44,6 +44,7 @@ class Classroom:
     python: Path = None  # the classroom venv's python (ensure_environment)
     hub: subprocess.Popen = field(default=None, repr=False)
     settings: dict = field(default_factory=dict, repr=False)
+    hub_log: object = field(default=None, repr=False)  # the hub's output: state/jupyterhub.log
 
     def __post_init__(self):
         self.folder = Path(self.folder)
@@ -100,19 +101,8 @@ class Classroom:
             raise ClassroomError(
                 f"course_root={str(course_root)!r} is not an nbgrader course root (no "
                 "nbgrader_config.py): build it with make handouts-nbgrader")
-        if self.folder.exists():
-            if not (self.folder / MANIFEST).is_file():
-                raise ClassroomError(
-                    f"folder={str(self.folder)!r} exists and was not made by the classroom (no "
-                    f"{MANIFEST}): choose another (CLASSROOM_DIR=...); nothing there is touched")
-            print(f"classroom: cleaning up what a previous run left in {self.folder}")
-            Classroom.from_manifest(self.folder).remove()
-        for name in [self.instructor, *self.student_names]:
-            with contextlib.suppress(KeyError):
-                pwd.getpwnam(name)
-                raise ClassroomError(
-                    f"user {name!r} already exists and was not made by this classroom: choose "
-                    "another prefix (CLASSROOM_PREFIX=...); no account was changed")
+        self._clean_up_a_killed_run()
+        self._refuse_existing_users()
         self.folder.mkdir(parents=True, mode=0o755)
         self.folder.chmod(0o755)
         self._record(users=[])
@@ -129,6 +119,26 @@ class Classroom:
         self._write_instructor_config()
         self._write_student_config()
 
+    def _clean_up_a_killed_run(self):
+        """Remove what an earlier run left in ``folder``; refuse a folder that is not ours."""
+        if not self.folder.exists():
+            return
+        if not (self.folder / MANIFEST).is_file():
+            raise ClassroomError(
+                f"folder={str(self.folder)!r} exists and was not made by the classroom (no "
+                f"{MANIFEST}): choose another (CLASSROOM_DIR=...); nothing there is touched")
+        print(f"classroom: cleaning up what a previous run left in {self.folder}")
+        Classroom.from_manifest(self.folder).remove()
+
+    def _refuse_existing_users(self):
+        """A user name that exists (and is not in our manifest, now removed) is someone's."""
+        for name in [self.instructor, *self.student_names]:
+            with contextlib.suppress(KeyError):
+                pwd.getpwnam(name)
+                raise ClassroomError(
+                    f"user {name!r} already exists and was not made by this classroom: choose "
+                    "another prefix (CLASSROOM_PREFIX=...); no account was changed")
+
     def _record(self, **changes):
         manifest = self.folder / MANIFEST
         record = json.loads(manifest.read_text()) if manifest.is_file() else {
@@ -139,10 +149,13 @@ class Classroom:
 
     def _add_user(self, name):
         home = self.home(name)
-        run_checked(["useradd", "--create-home", "--home-dir", str(home), "--user-group", "--shell",
-              "/bin/bash", "--comment", "lab3 classroom (removed when it stops)", name], timeout=60)
+        # Recorded before it exists (the name was checked free): a crash at any point still
+        # removes the user.
         record = json.loads((self.folder / MANIFEST).read_text())
-        self._record(users=record["users"] + [name])  # recorded at once: a crash still removes it
+        self._record(users=record["users"] + [name])
+        run_checked(["useradd", "--create-home", "--home-dir", str(home), "--user-group",
+                     "--shell", "/bin/bash", "--comment", "lab3 classroom (removed when it stops)",
+                     name], timeout=60)
         home.chmod(0o700)
 
     def _owned_by(self, user, *paths):
@@ -233,12 +246,13 @@ class Classroom:
         settings = self.state / "settings.json"
         settings.write_text(json.dumps(self.settings, indent=1))
         settings.chmod(0o600)
-        log = (self.state / "jupyterhub.log").open("w")  # a file: a full pipe would block the hub
+        # A file, not a pipe: a full pipe would block the hub.
+        self.hub_log = (self.state / "jupyterhub.log").open("w")
         self.hub = subprocess.Popen(
             [str(self.python), "-m", "jupyterhub", "-f", str(CONFIG)], cwd=self.state,
             env={"PATH": os.environ["PATH"], "LANG": "C.UTF-8",
                  "LAB3_CLASSROOM_SETTINGS": str(settings)},
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            stdout=self.hub_log, stderr=subprocess.STDOUT, start_new_session=True)
         self._record(hub_pid=self.hub.pid)
         wait_until(self._hub_answers, timeout, f"JupyterHub to answer on {self.url}/hub/api",
                    give_up=lambda: self.hub.poll() is not None, log=self.state / "jupyterhub.log")
@@ -294,7 +308,9 @@ class Classroom:
             _terminate_if(int(proxy_pid_file.read_text().strip() or 0), "configurable-http-proxy")
         for user in record["users"]:
             _terminate_user_processes(user)
-        self.hub = None
+        if self.hub_log:
+            self.hub_log.close()
+        self.hub, self.hub_log = None, None
 
     def remove(self):
         """Stop everything, then delete the users and the folder this classroom created."""
@@ -318,8 +334,6 @@ class Classroom:
 
     def __exit__(self, *exc):
         self.remove()
-
-
 
 
 def _free_ports(count):
