@@ -113,13 +113,15 @@ $(RUNS_DIR)/notebooks/%.ipynb: notebooks/%.ipynb $(LAB3_SOURCES) $(STAMP)
 TEST_JOBS ?= logical
 XDIST = $(if $(filter 1,$(TEST_JOBS)),,-n $(TEST_JOBS) --dist loadfile)
 
-test: setup $(NBGRADER_STAMP) ## ruff, then every test (nbgrader's round trip too) and nbval over every notebook, in parallel
+test: setup $(NBGRADER_STAMP) ## ruff (lint and format), then every test (nbgrader's round trip too) and nbval over every notebook, in parallel
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(PY) -m pytest $(XDIST) $(NOTEBOOKS) tests --nbval --nbval-current-env \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg $(PYTEST_ARGS)
 
-test-fast: setup ## ruff, then the tests marked not slow: no kernel, server or browser (about a minute)
+test-fast: setup ## ruff (lint and format), then the tests marked not slow: no kernel, server or browser (about a minute)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(PY) -m pytest $(XDIST) -m "not slow" tests $(PYTEST_ARGS)
 
 bench: setup ## timing scripts in benchmarks/, each printing side-by-side ratios

@@ -2,7 +2,7 @@
 
 The core (data, functional, backprop, mlp, training) imports nothing of Jupyter, so the same code
 runs in a notebook, a test or a script. ``lab3.train`` is the training *function*, defined in
-``lab3.training`` with ``History`` and ``DivergedError``.
+``lab3.training.loop`` with ``History`` and ``DivergedError``.
 
 The names are imported lazily (PEP 562): ``import lab3`` costs nothing, and a module that needs
 neither torch nor matplotlib (the sweep runner, the handouts builder) never loads them.
@@ -13,20 +13,22 @@ import importlib
 
 # public name -> the module that defines it
 _EXPORTS = {
-    "DivergedError": "lab3.training",
-    "History": "lab3.training",
+    "DivergedError": "lab3.training.loop",
+    "History": "lab3.training.loop",
     "MultiLayerPerceptron": "lab3.mlp",
     "create_linear_training_data": "lab3.data",
-    "find_learning_rate": "lab3.lr_finder",
+    "find_learning_rate": "lab3.training.lr_finder",
     "gradients": "lab3.backprop",
     "l2_reg": "lab3.functional",
-    "layer_statistics": "lab3.diagnostics",
+    "layer_statistics": "lab3.training.statistics",
     "make_reproducible": "lab3.reproducible",
     "mse": "lab3.functional",
     "relu": "lab3.functional",
     "rotation_matrix": "lab3.data",
+    "sharpness": "lab3.curvature",
     "softmax": "lab3.functional",
-    "train": "lab3.training",
+    "stability_limit": "lab3.curvature",
+    "train": "lab3.training.loop",
 }
 
 __all__ = sorted(_EXPORTS)

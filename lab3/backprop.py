@@ -18,8 +18,8 @@ computed in float64 so that a finite-difference check can tell a wrong formula f
 
 import numpy as np
 
-from lab3.checks import real_array, require, require_nonnegative
 from lab3.functional import activation_names, l2_reg, mse, softmax
+from lab3.validation import real_array, require, require_nonnegative
 
 # ----------------------------------------------------------------------------------------------
 # Layers
@@ -166,38 +166,68 @@ def _validate_shapes(weights, biases, x, y=None):
         raise ValueError(f"{name} has shape {shape} but {other} has shape {other_shape}: {why}")
 
     if len(weights) < 1 or len(weights) != len(biases):
-        raise ValueError(f"need one bias per weight matrix and at least one layer: "
-                         f"got {len(weights)} weights and {len(biases)} biases")
+        raise ValueError(
+            f"need one bias per weight matrix and at least one layer: "
+            f"got {len(weights)} weights and {len(biases)} biases"
+        )
     named = [("x", x), ("y", y)] + [(f"weights[{i}]", w) for i, w in enumerate(weights)]
     for name, a in named:
         if a is not None and a.ndim != 2:
             raise ValueError(f"{name} has shape {a.shape} but must be 2-D (rows are samples)")
     if x.shape[1] != weights[0].shape[0]:
-        fail("x", x.shape, "weights[0]", weights[0].shape,
-             f"x's width must equal weights[0]'s fan_in ({weights[0].shape[0]})")
+        fail(
+            "x",
+            x.shape,
+            "weights[0]",
+            weights[0].shape,
+            f"x's width must equal weights[0]'s fan_in ({weights[0].shape[0]})",
+        )
     for i in range(1, len(weights)):
         if weights[i].shape[0] != weights[i - 1].shape[1]:
-            fail(f"weights[{i}]", weights[i].shape, f"weights[{i - 1}]", weights[i - 1].shape,
-                 f"weights[{i}]'s fan_in must equal weights[{i - 1}]'s fan_out "
-                 f"({weights[i - 1].shape[1]})")
+            fail(
+                f"weights[{i}]",
+                weights[i].shape,
+                f"weights[{i - 1}]",
+                weights[i - 1].shape,
+                f"weights[{i}]'s fan_in must equal weights[{i - 1}]'s fan_out "
+                f"({weights[i - 1].shape[1]})",
+            )
     for i, (w, b) in enumerate(zip(weights, biases)):
         if b.shape != (1, w.shape[1]):
-            fail(f"biases[{i}]", b.shape, f"weights[{i}]", w.shape,
-                 f"biases[{i}] must have shape (1, {w.shape[1]}), one entry per output unit")
+            fail(
+                f"biases[{i}]",
+                b.shape,
+                f"weights[{i}]",
+                w.shape,
+                f"biases[{i}] must have shape (1, {w.shape[1]}), one entry per output unit",
+            )
     if y is not None and y.shape[0] != x.shape[0]:
         fail("y", y.shape, "x", x.shape, "y needs one row (target) per row (sample) of x")
     if y is not None and y.shape[1] != weights[-1].shape[1]:
         last = len(weights) - 1
-        fail("y", y.shape, f"weights[{last}]", weights[-1].shape,
-             f"y's width must equal the output layer's fan_out ({weights[-1].shape[1]})")
+        fail(
+            "y",
+            y.shape,
+            f"weights[{last}]",
+            weights[-1].shape,
+            f"y's width must equal the output layer's fan_out ({weights[-1].shape[1]})",
+        )
 
 
 def _prepare(weights, biases, x, y=None):
     """Convert every argument to float64 numpy arrays and validate their shapes."""
-    require(isinstance(weights, (list, tuple)), "weights", weights,
-            "a list of (fan_in, fan_out) matrices, one per layer")
-    require(isinstance(biases, (list, tuple)), "biases", biases,
-            "a list of (1, fan_out) rows, one per layer")
+    require(
+        isinstance(weights, (list, tuple)),
+        "weights",
+        weights,
+        "a list of (fan_in, fan_out) matrices, one per layer",
+    )
+    require(
+        isinstance(biases, (list, tuple)),
+        "biases",
+        biases,
+        "a list of (1, fan_out) rows, one per layer",
+    )
     weights = [_real("weights", i, w) for i, w in enumerate(weights)]
     biases = [_real("biases", i, b) for i, b in enumerate(biases)]
     x = _real("x", None, x)
@@ -206,7 +236,7 @@ def _prepare(weights, biases, x, y=None):
     return weights, biases, x, y
 
 
-def _validate_settings(weights, reg, output, activation):
+def _validate_network(weights, reg, output, activation):
     """Refuse a bad ``reg`` or ``output``; return the activation of every layer, output included."""
     require_nonnegative("reg", reg)
     require(output in OUTPUTS, "output", output, f"one of {OUTPUTS}")
@@ -230,7 +260,7 @@ def forward(weights, biases, x, output="identity", activation="relu"):
         ``(activation, linear_cache, activation_cache)`` per layer.
     """
     weights, biases, x, _ = _prepare(weights, biases, x)
-    return _forward(weights, biases, x, _validate_settings(weights, 0.0, output, activation))
+    return _forward(weights, biases, x, _validate_network(weights, 0.0, output, activation))
 
 
 def _forward(weights, biases, x, activations):
@@ -250,7 +280,7 @@ def objective(weights, biases, x, y, reg=0.0, output="identity", activation="rel
     number >= 0.
     """
     weights, biases, x, y = _prepare(weights, biases, x, y)
-    y_hat, _ = _forward(weights, biases, x, _validate_settings(weights, reg, output, activation))
+    y_hat, _ = _forward(weights, biases, x, _validate_network(weights, reg, output, activation))
     loss, _ = mse_forward(y_hat, y)
     return float(loss + l2_reg(weights, reg))
 
@@ -264,7 +294,7 @@ def gradients(weights, biases, x, y, reg=0.0, output="identity", activation="rel
         ``(dW, db)``: lists of float64 arrays shaped like ``weights`` and ``biases``.
     """
     weights, biases, x, y = _prepare(weights, biases, x, y)
-    activations = _validate_settings(weights, reg, output, activation)
+    activations = _validate_network(weights, reg, output, activation)
     y_hat, caches = _forward(weights, biases, x, activations)
     _, loss_cache = mse_forward(y_hat, y)
     dout = mse_backward(loss_cache)  # (batch, d_out): where the chain rule starts

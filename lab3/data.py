@@ -10,7 +10,7 @@ import math
 import numpy as np
 import torch
 
-from lab3.checks import (
+from lab3.validation import (
     is_finite_number,
     real_array,
     require,
@@ -36,11 +36,11 @@ def create_linear_training_data(n_samples=1000, matrix=None, noise=0.0, seed=0):
     """Sample ``n_samples`` inputs uniformly from ``[-1, 1)^d`` and map them by ``matrix``.
 
     Args:
-        n_samples: number of samples ``n``, 1 to ``lab3.checks.MAX_SAMPLES``.
+        n_samples: number of samples ``n``, 1 to ``lab3.validation.MAX_SAMPLES``.
         matrix: square ``(d, d)`` matrix of finite real numbers (tensor, array or nested list);
             default ``rotation_matrix(90)``.
         noise: standard deviation of Gaussian noise added to the targets (0 for exact targets).
-        seed: seed of a private generator (an integer in ``lab3.checks.SEED_RANGE``); the global
+        seed: seed of a private generator (an integer in ``lab3.validation.SEED_RANGE``); the global
             torch RNG is left alone.
 
     Returns:
@@ -51,8 +51,12 @@ def create_linear_training_data(n_samples=1000, matrix=None, noise=0.0, seed=0):
     if matrix is None:
         matrix = rotation_matrix(90)
     matrix = real_array("matrix", matrix)
-    require(matrix.ndim == 2 and matrix.shape[0] == matrix.shape[1] and matrix.shape[0] >= 1,
-            "matrix", matrix.shape, "a square (d, d) matrix")
+    require(
+        matrix.ndim == 2 and matrix.shape[0] == matrix.shape[1] and matrix.shape[0] >= 1,
+        "matrix",
+        matrix.shape,
+        "a square (d, d) matrix",
+    )
     require_count("matrix width", matrix.shape[0], "MAX_WIDTH")
     matrix = torch.as_tensor(matrix.astype(np.float32))
     require_nonnegative("noise", noise)
@@ -65,4 +69,3 @@ def create_linear_training_data(n_samples=1000, matrix=None, noise=0.0, seed=0):
     if noise > 0:
         targets = targets + noise * torch.randn((d, n_samples), generator=generator)
     return inputs.contiguous(), targets.contiguous()
-

@@ -1,38 +1,39 @@
 """One training run, as the training lessons and the sweep do it: parameters in, metrics out.
 
 A notebook's ``parameters`` cell holds the knobs (papermill overrides them); ``validate_parameters``
-refuses a bad one before anything runs; ``run`` makes the data and the model and trains;
+refuses a bad one before anything runs (and ``refuse_unknown_parameters`` a name papermill
+passed that the notebook does not have); ``run`` makes the data and the model and trains;
 ``metrics`` summarises the run; ``save_metrics`` writes it, atomically, so that a run killed
 half-way never leaves a file that looks like a result.
 """
 
+import ast
+import difflib
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass
 
 import torch
 
-from lab3.checks import is_finite_number, is_int, require
 from lab3.data import create_linear_training_data, rotation_matrix
 from lab3.files import require_writable_file, write_json
 from lab3.mlp import MultiLayerPerceptron, validate_sizes
-from lab3.training import History, train_validated, validate_engine, validate_settings
+from lab3.training.loop import History, train_validated
+from lab3.training.settings import (
+    TRAINING_FIELDS,
+    TrainingSettings,
+    validate_engine,
+    validate_settings,
+)
+from lab3.validation import is_finite_number, is_int, require
 
+# A training lesson's run: the lab's mini-batch run (lesson 04), on the fast engine.
+LESSON_RUN = TrainingSettings(epochs=100, batch_size=100, engine="manual")
+# What a lesson adds to the training settings: the network, the target map, what it shows, where
+# it writes its metrics.
+LESSON_EXTRAS = {"hidden_sizes": [3], "angle": 90.0, "demos": True, "results_path": ""}
 # Every knob of a training notebook's `parameters` cell, with the lab's defaults.
-DEFAULTS = {
-    "learning_rate": 0.1,
-    "epochs": 100,
-    "batch_size": 100,
-    "hidden_sizes": [3],
-    "reg": 0.001,
-    "seed": 0,
-    "n_samples": 1000,
-    "angle": 90.0,
-    "engine": "manual",
-    "shuffle": False,
-    "demos": True,
-    "results_path": "",
-}
+DEFAULTS = {**asdict(LESSON_RUN), **LESSON_EXTRAS}
 MIN_SAMPLES = 3  # the effective matrix of 2-D points is a least-squares fit of 3 unknowns
 
 
@@ -41,7 +42,7 @@ class Parameters(Mapping):
 
     It reads like the dict it was made from (``params["epochs"]``, ``{**params, "epochs": 5}``
     gives a plain dict again, which ``run`` then checks). ``settings`` is the checked
-    ``lab3.training.Settings`` that ``run`` trains with.
+    ``lab3.training.settings.TrainingSettings`` that ``run`` trains with.
     """
 
     def __init__(self, values, settings):
@@ -77,7 +78,7 @@ def validate_parameters(**parameters):
     """The checked ``Parameters`` (``DEFAULTS`` filled in), or a ``ValueError`` naming the bad one.
 
     Everything a run needs is checked here, once, before anything is allocated: the training
-    settings (with the size limits of ``lab3.checks``), the network's sizes, ``n_samples >= 3``
+    settings (with the size limits of ``lab3.validation``), the network's sizes, ``n_samples >= 3``
     (fewer cannot be read as a matrix), and ``results_path`` ("" or a file that ``save_metrics``
     can write: a regular file or none yet, in an existing, writable folder; never a folder, a
     device or a FIFO), so a wrong path fails before training instead of after it.
@@ -86,16 +87,27 @@ def validate_parameters(**parameters):
     require(not unknown, "parameter", unknown[0] if unknown else None, f"one of {sorted(DEFAULTS)}")
     p = {**DEFAULTS, **parameters}
     n = p["n_samples"]
-    require(is_int(n) and n >= MIN_SAMPLES, "n_samples", n,
-            f"an integer >= {MIN_SAMPLES} (the learned matrix is a least-squares fit on the data)")
-    settings = validate_settings(n, p["epochs"], p["batch_size"], p["learning_rate"], p["reg"],
-                                 p["engine"], shuffle=p["shuffle"], seed=p["seed"])
-    require(isinstance(p["demos"], bool), "demos", p["demos"],
-            "True (the lesson's comparisons and figures) or False (train and save metrics only)")
+    require(
+        is_int(n) and n >= MIN_SAMPLES,
+        "n_samples",
+        n,
+        f"an integer >= {MIN_SAMPLES} (the learned matrix is a least-squares fit on the data)",
+    )
+    settings = validate_settings(TrainingSettings(**{name: p[name] for name in TRAINING_FIELDS}))
+    require(
+        isinstance(p["demos"], bool),
+        "demos",
+        p["demos"],
+        "True (the lesson's comparisons and figures) or False (train and save metrics only)",
+    )
     validate_sizes(2, p["hidden_sizes"], 2)
     require(is_finite_number(p["angle"]), "angle", p["angle"], "a finite number of degrees")
-    require(isinstance(p["results_path"], str), "results_path", p["results_path"],
-            'a file path as a string ("" to write nothing)')
+    require(
+        isinstance(p["results_path"], str),
+        "results_path",
+        p["results_path"],
+        'a file path as a string ("" to write nothing)',
+    )
     if p["results_path"]:
         require_writable_file("results_path", p["results_path"])
     return Parameters({**p, "hidden_sizes": list(p["hidden_sizes"])}, settings)
@@ -111,7 +123,7 @@ def run(parameters, engine=None):
         parameters = validate_parameters(**parameters)
     p, settings = parameters, parameters.settings
     if engine is not None:
-        settings = replace(settings, engine=validate_engine(engine))
+        settings = settings.replace(engine=validate_engine(engine))
     true_matrix = rotation_matrix(p["angle"])
     inputs, targets = create_linear_training_data(p["n_samples"], true_matrix, seed=p["seed"])
     model = MultiLayerPerceptron(2, p["hidden_sizes"], 2, seed=p["seed"])
@@ -148,7 +160,69 @@ def save_metrics(path, values):
     or infinite number (a diverged loss) is written as ``null``. A run killed mid-write leaves at
     most a stray ``*.tmp`` file, never a truncated ``path`` (``lab3.files.atomic_write``).
     """
-    require(isinstance(path, (str, os.PathLike)) and str(path) != "", "path", path,
-            "a file path (str or pathlib.Path)")
+    require(
+        isinstance(path, (str, os.PathLike)) and str(path) != "",
+        "path",
+        path,
+        "a file path (str or pathlib.Path)",
+    )
     require_writable_file("path", path)
     write_json(path, values)
+
+
+# ----------------------------------------------------------------------------------------------
+# A parameter papermill passed that the notebook does not have
+# ----------------------------------------------------------------------------------------------
+#
+# ``papermill -p learnig_rate 0.5`` only logs a warning: it injects ``learnig_rate = 0.5`` in a
+# cell after the ``parameters`` cell, and the run silently trains with the default learning rate.
+# A notebook's check cell calls ``refuse_unknown_parameters(known)``: it reads the injected cell
+# (papermill's, which starts with ``# Parameters``) from IPython's input history. Outside
+# papermill it does nothing.
+
+INJECTED_HEADER = "# Parameters"
+
+
+def injected_names(history=None):
+    """The names assigned by the last papermill-injected cell in ``history`` (default: the
+    running IPython's input history, ``In``), in order; [] when there is none."""
+    if history is None:
+        try:
+            history = get_ipython().user_ns.get("In", [])  # noqa: F821 - defined in IPython
+        except NameError:
+            return []
+    for source in reversed(list(history)):
+        if isinstance(source, str) and source.lstrip().startswith(INJECTED_HEADER):
+            try:
+                tree = ast.parse(source)
+            except SyntaxError:
+                return []
+            return [
+                target.id
+                for node in tree.body
+                if isinstance(node, ast.Assign)
+                for target in node.targets
+                if isinstance(target, ast.Name)
+            ]
+    return []
+
+
+def refuse_unknown_parameters(known, history=None):
+    """Raise ``ValueError`` naming the first injected parameter not in ``known``.
+
+    ``known``: the notebook's parameter names (e.g. ``lab3.experiment.DEFAULTS``). The message
+    reads ``parameter='learnig_rate' is not allowed: one of [...] (did you mean
+    'learning_rate'?)``, like ``lab3.experiment.validate_parameters``.
+    """
+    known = sorted(known)
+    for name in injected_names(history):
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            require(
+                False,
+                "parameter",
+                name,
+                f"one of {known}{hint}; papermill passed it with "
+                "-p but the notebook has no such parameter",
+            )

@@ -16,7 +16,7 @@ import stat
 import tempfile
 from pathlib import Path
 
-from lab3.checks import require
+from lab3.validation import require
 
 
 def atomic_write(path, write, newline=None):
@@ -27,8 +27,9 @@ def atomic_write(path, write, newline=None):
     """
     path = Path(path)
     require_writable_file("path", path)
-    handle = tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False,
-                                         newline=newline)
+    handle = tempfile.NamedTemporaryFile(
+        "w", dir=path.parent, suffix=".tmp", delete=False, newline=newline
+    )
     try:
         with handle:
             write(handle)
@@ -50,9 +51,13 @@ def current_umask():
     return mask
 
 
-_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a character device"),
-          (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
-          (stat.S_ISSOCK, "a socket"))
+_KINDS = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISSOCK, "a socket"),
+)
 
 
 def require_writable_file(name, path):
@@ -70,10 +75,18 @@ def require_writable_file(name, path):
     kind = next((kind for is_kind, kind in _KINDS if mode is not None and is_kind(mode)), None)
     require(kind is None, name, str(path), f"a regular file, but this is {kind}")
     folder = path.parent
-    require(folder.is_dir(), name, str(path),
-            f"a file in an existing folder, but the folder {str(folder)!r} does not exist")
-    require(os.access(folder, os.W_OK | os.X_OK), name, str(path),
-            f"a file in a folder you can write, but {str(folder)!r} is not writable")
+    require(
+        folder.is_dir(),
+        name,
+        str(path),
+        f"a file in an existing folder, but the folder {str(folder)!r} does not exist",
+    )
+    require(
+        os.access(folder, os.W_OK | os.X_OK),
+        name,
+        str(path),
+        f"a file in a folder you can write, but {str(folder)!r} is not writable",
+    )
 
 
 def json_ready(value):

@@ -8,7 +8,7 @@ Batches are rows: ``x`` has shape ``(batch, features)``.
 import numpy as np
 import torch
 
-from lab3.checks import require, require_nonnegative
+from lab3.validation import require, require_nonnegative
 
 _ARRAY = "a numpy array or torch tensor of real numbers"
 HIDDEN_ACTIVATIONS = ("relu", "identity")  # "identity": no activation, h = z
@@ -21,10 +21,14 @@ def activation_names(activation, num_hidden):
     one per hidden layer. ``lab3.MultiLayerPerceptron`` and ``lab3.gradients`` both read it so.
     """
     names = [activation] * num_hidden if isinstance(activation, str) else activation
-    require(isinstance(names, (list, tuple)) and len(names) == num_hidden
-            and all(isinstance(a, str) and a in HIDDEN_ACTIVATIONS for a in names),
-            "activation", activation,
-            f"one of {HIDDEN_ACTIVATIONS}, or a list of them with one per hidden layer")
+    require(
+        isinstance(names, (list, tuple))
+        and len(names) == num_hidden
+        and all(isinstance(a, str) and a in HIDDEN_ACTIVATIONS for a in names),
+        "activation",
+        activation,
+        f"one of {HIDDEN_ACTIVATIONS}, or a list of them with one per hidden layer",
+    )
     return tuple(names)
 
 
@@ -66,8 +70,12 @@ def softmax(logits):
     returns NaN for logits near 1000, this one returns the right answer.
     """
     _require_array("logits", logits)
-    require(logits.ndim >= 1 and logits.shape[-1] >= 1, "logits", tuple(logits.shape),
-            "at least one dimension, the last one not empty")
+    require(
+        logits.ndim >= 1 and logits.shape[-1] >= 1,
+        "logits",
+        tuple(logits.shape),
+        "at least one dimension, the last one not empty",
+    )
     lib = _lib(logits)
     # torch accepts numpy's axis=/keepdims= spellings, so one line serves both libraries.
     exp = lib.exp(logits - lib.amax(logits, axis=-1, keepdims=True))
@@ -81,12 +89,24 @@ def mse(y, y_hat):
     """
     _require_array("y", y)
     _require_array("y_hat", y_hat)
-    require(_lib(y) is _lib(y_hat), "y_hat", type(y_hat).__name__,
-            f"the same kind as y ({type(y).__name__})")
-    require(tuple(y.shape) == tuple(y_hat.shape), "y_hat", tuple(y_hat.shape),
-            f"the shape of y, {tuple(y.shape)}")
-    require(y.numel() > 0 if isinstance(y, torch.Tensor) else y.size > 0, "y", tuple(y.shape),
-            "at least one element")
+    require(
+        _lib(y) is _lib(y_hat),
+        "y_hat",
+        type(y_hat).__name__,
+        f"the same kind as y ({type(y).__name__})",
+    )
+    require(
+        tuple(y.shape) == tuple(y_hat.shape),
+        "y_hat",
+        tuple(y_hat.shape),
+        f"the shape of y, {tuple(y.shape)}",
+    )
+    require(
+        y.numel() > 0 if isinstance(y, torch.Tensor) else y.size > 0,
+        "y",
+        tuple(y.shape),
+        "at least one element",
+    )
     return ((y - y_hat) ** 2).mean()
 
 
@@ -99,4 +119,4 @@ def l2_reg(weights, reg=1.0):
     for i, w in enumerate(matrices):
         _require_array(f"weights[{i}]" if matrices is weights else "weights", w)
     require_nonnegative("reg", reg)
-    return reg * sum((w ** 2).sum() for w in matrices)
+    return reg * sum((w**2).sum() for w in matrices)

@@ -8,12 +8,16 @@ centred difference is accurate to about ``1e-10`` relative, while a wrong formul
 import numpy as np
 
 from lab3 import backprop
-from lab3.checks import is_finite_number, require
+from lab3.validation import is_finite_number, require
 
 
 def _require_step(h):
-    require(is_finite_number(h) and 0 < h <= 1, "h", h,
-            "a finite step > 0 and <= 1 (about 1e-6 in float64)")
+    require(
+        is_finite_number(h) and 0 < h <= 1,
+        "h",
+        h,
+        "a finite step > 0 and <= 1 (about 1e-6 in float64)",
+    )
 
 
 def numerical_gradient(f, array, h=1e-6):
@@ -30,8 +34,10 @@ def numerical_gradient(f, array, h=1e-6):
     """
     _require_step(h)
     if not (isinstance(array, np.ndarray) and array.dtype == np.float64):
-        raise ValueError(f"array must be a float64 numpy array to perturb in place, "
-                         f"got {type(array).__name__} of dtype {getattr(array, 'dtype', None)}")
+        raise ValueError(
+            f"array must be a float64 numpy array to perturb in place, "
+            f"got {type(array).__name__} of dtype {getattr(array, 'dtype', None)}"
+        )
     grad = np.zeros(array.shape, dtype=np.float64)
     for index in np.ndindex(array.shape):
         old = array[index]
@@ -98,8 +104,10 @@ def report(errors, expected=1e-8, show_values=True):
         ok = error < expected
         verdict = "ok" if ok else "TOO LARGE"
         if show_values:
-            lines.append(f"{name:<{width}}  relative error {error:.1e}  "
-                         f"(should be < {expected:.0e})  {verdict}")
+            lines.append(
+                f"{name:<{width}}  relative error {error:.1e}  "
+                f"(should be < {expected:.0e})  {verdict}"
+            )
         else:
             sign = "<" if ok else ">="
             lines.append(f"{name:<{width}}  relative error {sign} {expected:.0e}  {verdict}")

@@ -21,9 +21,16 @@ used as the number of samples. Training lives in ``lab3.train``.
 
 import torch
 
-from lab3 import checks
-from lab3.checks import is_count, is_finite_number, real_array, require, require_count, require_seed
+from lab3 import validation
 from lab3.functional import activation_names, relu
+from lab3.validation import (
+    is_count,
+    is_finite_number,
+    real_array,
+    require,
+    require_count,
+    require_seed,
+)
 
 ACTIVATIONS = {"relu": relu, "identity": lambda h: h}
 INIT_SCALE = 0.1  # the lab's torch.rand(...) * 0.1
@@ -32,22 +39,45 @@ MAX_INIT_SCALE = 1e3
 
 
 def validate_sizes(num_inputs, hidden_sizes, num_outputs):
-    """Refuse layer sizes that are not integers from 1 to ``lab3.checks.MAX_WIDTH``, or a network
-    with more than ``lab3.checks.MAX_PARAMETERS`` weights and biases (``ValueError`` naming it).
+    """Refuse layer sizes that are not integers from 1 to ``lab3.validation.MAX_WIDTH``, or a
+    network with more than ``lab3.validation.MAX_PARAMETERS`` weights and biases (``ValueError``
+    naming it).
     """
     require_count("num_inputs", num_inputs, "MAX_WIDTH")
     require_count("num_outputs", num_outputs, "MAX_WIDTH")
-    require(isinstance(hidden_sizes, (list, tuple)) and all(is_count(h) for h in hidden_sizes),
-            "hidden_sizes", hidden_sizes,
-            "a list of integers >= 1, one per hidden layer, e.g. [3] (or [] for no hidden layer)")
+    require(
+        isinstance(hidden_sizes, (list, tuple)) and all(is_count(h) for h in hidden_sizes),
+        "hidden_sizes",
+        hidden_sizes,
+        "a list of integers >= 1, one per hidden layer, e.g. [3] (or [] for no hidden layer)",
+    )
     for h in hidden_sizes:
-        require(h <= checks.MAX_WIDTH, "hidden_sizes", hidden_sizes,
-                f"widths from 1 to {checks.MAX_WIDTH:,} (raise lab3.checks.MAX_WIDTH for more)")
+        require(
+            h <= validation.MAX_WIDTH,
+            "hidden_sizes",
+            hidden_sizes,
+            f"widths from 1 to {validation.MAX_WIDTH:,} (raise lab3.validation.MAX_WIDTH for more)",
+        )
     sizes = [num_inputs, *hidden_sizes, num_outputs]
     count = sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))
-    require(count <= checks.MAX_PARAMETERS, "hidden_sizes", hidden_sizes,
-            f"a network of at most {checks.MAX_PARAMETERS:,} weights and biases, not {count:,} "
-            "(raise lab3.checks.MAX_PARAMETERS for more)")
+    require(
+        count <= validation.MAX_PARAMETERS,
+        "hidden_sizes",
+        hidden_sizes,
+        f"a network of at most {validation.MAX_PARAMETERS:,} weights and biases, not {count:,} "
+        "(raise lab3.validation.MAX_PARAMETERS for more)",
+    )
+
+
+def validate_init(init, init_scale):
+    """Refuse an ``init`` not in ``INITS``, or an ``init_scale`` outside (0, MAX_INIT_SCALE]."""
+    require(isinstance(init, str) and init in INITS, "init", init, f"one of {INITS}")
+    require(
+        is_finite_number(init_scale) and 0 < init_scale <= MAX_INIT_SCALE,
+        "init_scale",
+        init_scale,
+        f"a number > 0 and <= {MAX_INIT_SCALE:g}",
+    )
 
 
 class MultiLayerPerceptron:
@@ -60,7 +90,7 @@ class MultiLayerPerceptron:
         activation: ``"relu"`` (default) or ``"identity"`` for every hidden layer, or a list with
             one name per hidden layer. The output layer has no activation.
         seed: seed of the private generator that draws the initial weights (an integer in
-            ``lab3.checks.SEED_RANGE``).
+            ``lab3.validation.SEED_RANGE``).
         init: ``"lab"`` (weights ``U[0, 0.1)``, the default) or ``"he"`` (``N(0, 2 / fan_in)``).
         init_scale: a positive factor on the initial weights (1.0 leaves them as drawn).
 
@@ -73,13 +103,20 @@ class MultiLayerPerceptron:
     ``objective.backward()`` fills their ``.grad``.
     """
 
-    def __init__(self, num_inputs=2, hidden_sizes=(3,), num_outputs=2, activation="relu", seed=0,
-                 *, init="lab", init_scale=1.0):
+    def __init__(
+        self,
+        num_inputs=2,
+        hidden_sizes=(3,),
+        num_outputs=2,
+        activation="relu",
+        seed=0,
+        *,
+        init="lab",
+        init_scale=1.0,
+    ):
         validate_sizes(num_inputs, hidden_sizes, num_outputs)
         require_seed(seed)
-        require(isinstance(init, str) and init in INITS, "init", init, f"one of {INITS}")
-        require(is_finite_number(init_scale) and 0 < init_scale <= MAX_INIT_SCALE, "init_scale",
-                init_scale, f"a number > 0 and <= {MAX_INIT_SCALE:g}")
+        validate_init(init, init_scale)
         self.init, self.init_scale = init, float(init_scale)
         self.num_inputs = int(num_inputs)
         self.hidden_sizes = tuple(int(h) for h in hidden_sizes)
@@ -126,9 +163,13 @@ class MultiLayerPerceptron:
         if not isinstance(x, torch.Tensor):
             x = real_array("x", x, finite=False)
         x = torch.as_tensor(x, dtype=torch.float32)
-        require(x.ndim == 2 and x.shape[1] == self.num_inputs, "x", tuple(x.shape),
-                f"a (batch, num_inputs={self.num_inputs}) batch of rows; "
-                "from (d, n) data pass inputs.T")
+        require(
+            x.ndim == 2 and x.shape[1] == self.num_inputs,
+            "x",
+            tuple(x.shape),
+            f"a (batch, num_inputs={self.num_inputs}) batch of rows; "
+            "from (d, n) data pass inputs.T",
+        )
         h = x
         for w, b, name in zip(self.weights, self.biases, self.activations):
             h = ACTIVATIONS[name](h @ w + b)
@@ -149,10 +190,15 @@ class MultiLayerPerceptron:
             ``torch.linalg.lstsq`` on ``[x, 1] @ [[A], [t]]``.
         """
         inputs = torch.as_tensor(real_array("inputs", inputs), dtype=torch.float32)
-        require(inputs.ndim == 2 and inputs.shape[0] == self.num_inputs
-                and inputs.shape[1] >= self.num_inputs + 1, "inputs", tuple(inputs.shape),
-                f"a (num_inputs={self.num_inputs}, n) tensor with n >= {self.num_inputs + 1} "
-                "samples (one per column)")
+        require(
+            inputs.ndim == 2
+            and inputs.shape[0] == self.num_inputs
+            and inputs.shape[1] >= self.num_inputs + 1,
+            "inputs",
+            tuple(inputs.shape),
+            f"a (num_inputs={self.num_inputs}, n) tensor with n >= {self.num_inputs + 1} "
+            "samples (one per column)",
+        )
         x = inputs.T
         with torch.no_grad():
             outputs = self.forward(x).double()
@@ -189,17 +235,26 @@ class MultiLayerPerceptron:
 
     def copy(self):
         """An independent copy with the same sizes, activations and current parameter values."""
-        twin = MultiLayerPerceptron(self.num_inputs, self.hidden_sizes, self.num_outputs,
-                                    list(self.activations), self.seed, init=self.init,
-                                    init_scale=self.init_scale)
+        twin = MultiLayerPerceptron(
+            self.num_inputs,
+            self.hidden_sizes,
+            self.num_outputs,
+            list(self.activations),
+            self.seed,
+            init=self.init,
+            init_scale=self.init_scale,
+        )
         with torch.no_grad():
             for mine, theirs in zip(self.parameters(), twin.parameters()):
                 theirs.copy_(mine)
         return twin
 
     def __repr__(self):
-        return (f"MultiLayerPerceptron(num_inputs={self.num_inputs}, "
-                f"hidden_sizes={list(self.hidden_sizes)}, num_outputs={self.num_outputs}, "
-                f"activation={list(self.activations)}, seed={self.seed}"
-                + (f", init={self.init!r}" if self.init != "lab" else "")
-                + (f", init_scale={self.init_scale:g}" if self.init_scale != 1.0 else "") + ")")
+        return (
+            f"MultiLayerPerceptron(num_inputs={self.num_inputs}, "
+            f"hidden_sizes={list(self.hidden_sizes)}, num_outputs={self.num_outputs}, "
+            f"activation={list(self.activations)}, seed={self.seed}"
+            + (f", init={self.init!r}" if self.init != "lab" else "")
+            + (f", init_scale={self.init_scale:g}" if self.init_scale != 1.0 else "")
+            + ")"
+        )

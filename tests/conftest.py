@@ -1,8 +1,9 @@
-"""Shared test settings."""
+"""Shared test settings and fixtures."""
 
 import os
 import sys
 
+import matplotlib
 import pytest
 from hypothesis import settings
 
@@ -20,6 +21,10 @@ settings.register_profile("repeatable", derandomize=True)
 settings.register_profile("explore", derandomize=False)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
+# Figures drawn by tests are only inspected, never shown: no display is needed. This sets the
+# backend of this process only (the kernels nbval starts keep the inline backend).
+matplotlib.use("Agg")
+
 
 @pytest.fixture(autouse=True)
 def _fresh_hints():
@@ -30,11 +35,9 @@ def _fresh_hints():
 
 
 @pytest.fixture(autouse=True)
-def _no_figure_left_open():
-    """Every test starts with no matplotlib figure open: one that a test leaves behind would be
-    counted by the next test in the same worker, and which files share a worker changes with
-    the list of test files (pytest-xdist --dist loadfile)."""
+def close_figures():
+    """Every figure a test opened is closed after it (matplotlib keeps them all otherwise)."""
     yield
-    pyplot = sys.modules.get("matplotlib.pyplot")  # only if a test imported it: nothing to pay
+    pyplot = sys.modules.get("matplotlib.pyplot")  # a test that drew nothing imports nothing
     if pyplot is not None:
         pyplot.close("all")

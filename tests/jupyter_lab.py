@@ -38,10 +38,20 @@ def start(target, tmp_path, *make_args, lab_args="--no-browser", wait=180):
     port, token = free_port(), secrets.token_hex(16)
     log = (tmp_path / f"{target}.log").open("w+")  # a file, not a pipe: a full pipe would block it
     process = subprocess.Popen(
-        ["make", "--no-print-directory", target, f"LAB_PORT={port}", f"LAB_ARGS={lab_args}",
-         *make_args],
-        cwd=ROOT, env={**os.environ, "JUPYTER_TOKEN": token}, stdout=log,
-        stderr=subprocess.STDOUT, start_new_session=True)
+        [
+            "make",
+            "--no-print-directory",
+            target,
+            f"LAB_PORT={port}",
+            f"LAB_ARGS={lab_args}",
+            *make_args,
+        ],
+        cwd=ROOT,
+        env={**os.environ, "JUPYTER_TOKEN": token},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + wait
     while True:

@@ -21,12 +21,16 @@ NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "04_batched_sgd.i
 def write_sweep_records(runs_dir, name, grid, fixed=None, notebook=NOTEBOOK):
     """Train every point of ``grid`` (and ``fixed``) in-process; write the sweep's results files
     under ``runs_dir/name/`` and return that folder."""
-    sweep = validate(Sweep(name=name, notebook=Path(notebook), grid=grid,
-                           fixed={"demos": False, **(fixed or {})}))
+    sweep = validate(
+        Sweep(
+            name=name, notebook=Path(notebook), grid=grid, fixed={"demos": False, **(fixed or {})}
+        )
+    )
     sweep_dir = Path(runs_dir) / name
     sweep_dir.mkdir(parents=True, exist_ok=True)
-    records = [make_record(plan, _outcome(plan), executed=True)
-               for plan in plan_runs(sweep, sweep_dir)]
+    records = [
+        make_record(plan, _outcome(plan), executed=True) for plan in plan_runs(sweep, sweep_dir)
+    ]
     write_results(sweep_dir, records, list(sweep.grid) + list(sweep.fixed))
     return sweep_dir
 

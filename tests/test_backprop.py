@@ -38,7 +38,7 @@ def torch_reference(weights, biases, x, y, reg, output, activation="relu"):
     if output == "softmax":
         h = torch.softmax(h, dim=-1)
     loss = ((torch.tensor(y, dtype=torch.float64) - h) ** 2).mean()
-    loss = loss + reg * sum((w ** 2).sum() for w in ws)
+    loss = loss + reg * sum((w**2).sum() for w in ws)
     loss.backward()
     return loss.item(), [w.grad.numpy() for w in ws], [b.grad.numpy() for b in bs]
 
@@ -69,9 +69,9 @@ def assert_matches_finite_differences(f, analytic, array):
 
 
 networks = st.tuples(
-    st.integers(0, 2**32 - 1),                            # seed
+    st.integers(0, 2**32 - 1),  # seed
     st.lists(st.integers(1, 8), min_size=2, max_size=5),  # layer sizes: 1 to 4 weight layers
-    st.integers(1, 64),                                   # batch
+    st.integers(1, 64),  # batch
 )
 regs = st.one_of(st.just(0.0), st.floats(1e-4, 2.0))
 hidden_activations = st.sampled_from(["relu", "identity"])
@@ -104,8 +104,8 @@ def test_relative_error_formula():
 def test_numerical_gradient_is_right_and_restores_the_array():
     a = np.array([[1.0, -2.0], [0.5, 3.0]])
     before = a.copy()
-    grad = numerical_gradient(lambda: float(np.sum(a ** 3)), a)
-    np.testing.assert_allclose(grad, 3 * before ** 2, rtol=1e-8)
+    grad = numerical_gradient(lambda: float(np.sum(a**3)), a)
+    np.testing.assert_allclose(grad, 3 * before**2, rtol=1e-8)
     np.testing.assert_array_equal(a, before)
 
 
@@ -151,12 +151,14 @@ def test_report_lines():
 def test_gradients_equal_torch_autograd(network, reg, output, activation):
     weights, biases, x, y = random_network(*network)
     loss, dW_torch, db_torch = torch_reference(weights, biases, x, y, reg, output, activation)
-    dW, db = backprop.gradients(weights, biases, x, y, reg=reg, output=output,
-                                activation=activation)
+    dW, db = backprop.gradients(
+        weights, biases, x, y, reg=reg, output=output, activation=activation
+    )
     assert_close(dW, dW_torch, 1e-10)
     assert_close(db, db_torch, 1e-10)
     assert backprop.objective(weights, biases, x, y, reg, output, activation) == pytest.approx(
-        loss, rel=1e-12)
+        loss, rel=1e-12
+    )
 
 
 def test_identity_hidden_layers_are_a_linear_network():
@@ -168,7 +170,8 @@ def test_identity_hidden_layers_are_a_linear_network():
     assert np.all(dW_relu[0] == 0) and np.abs(dW_id[0]).max() > 1e-3
     w, b = weights[0] @ weights[1], biases[0] @ weights[1] + biases[1]
     assert backprop.objective(weights, biases, x, y, activation="identity") == pytest.approx(
-        backprop.objective([w], [b], x, y), rel=1e-12)
+        backprop.objective([w], [b], x, y), rel=1e-12
+    )
     mixed = backprop.gradients(*random_network(4, [2, 3, 3, 2], 5), activation=["identity", "relu"])
     assert [g.shape for g in mixed[0]] == [(2, 3), (3, 3), (3, 2)]
 
@@ -188,8 +191,9 @@ def test_gradients_equal_finite_differences(network, reg, output, activation):
     # A step of h across a kink would make the difference quotient average two slopes.
     assume(preactivations_away_from_kinks(weights, biases, x))
     f = backprop.objective(weights, biases, x, y, reg, output, activation)
-    assume(checkable(f, sum(backprop.gradients(weights, biases, x, y, reg, output, activation),
-                            [])))
+    assume(
+        checkable(f, sum(backprop.gradients(weights, biases, x, y, reg, output, activation), []))
+    )
     errors = verify_gradients(weights, biases, x, y, reg=reg, output=output, activation=activation)
     assert list(errors) == [f"{p}{i}" for i in range(1, len(weights) + 1) for p in "Wb"]
     assert max(errors.values()) < 1e-6, errors
@@ -199,11 +203,16 @@ def test_gradients_equal_finite_differences(network, reg, output, activation):
 @given(networks, st.floats(1e-3, 2.0))
 def test_batch_gradient_is_the_mean_of_per_sample_gradients(network, reg):
     weights, biases, x, y = random_network(*network)
+
     def mean_of_per_sample_gradients(reg):
-        per_sample = [backprop.gradients(weights, biases, x[n:n + 1], y[n:n + 1], reg=reg)
-                      for n in range(len(x))]
-        return [[np.mean([g[kind][i] for g in per_sample], axis=0) for i in range(len(weights))]
-                for kind in (0, 1)]
+        per_sample = [
+            backprop.gradients(weights, biases, x[n : n + 1], y[n : n + 1], reg=reg)
+            for n in range(len(x))
+        ]
+        return [
+            [np.mean([g[kind][i] for g in per_sample], axis=0) for i in range(len(weights))]
+            for kind in (0, 1)
+        ]
 
     dW, db = backprop.gradients(weights, biases, x, y)
     mean_dW, mean_db = mean_of_per_sample_gradients(0.0)
@@ -225,7 +234,8 @@ def test_batch_gradient_is_the_mean_of_per_sample_gradients(network, reg):
 def test_worked_example_objective_and_gradients():
     weights, biases, x, y = worked_example()
     assert backprop.objective(weights, biases, x, y, reg=1, output="softmax") == pytest.approx(
-        207.3333333, abs=1e-6)
+        207.3333333, abs=1e-6
+    )
     dW, db = backprop.gradients(weights, biases, x, y, reg=1, output="softmax")
     loss, dW_torch, db_torch = torch_reference(weights, biases, x, y, 1.0, "softmax")
     assert loss == pytest.approx(207.3333333, abs=1e-6)
@@ -247,8 +257,13 @@ def test_torch_tensors_and_float32_are_accepted_and_computed_in_float64():
     weights, biases, x, y = random_network(1, [2, 3, 2], 4)
     expected = backprop.gradients(weights, biases, x, y, reg=0.1)
     as_tensor = lambda a: torch.tensor(a, dtype=torch.float64, requires_grad=True)  # noqa: E731
-    got = backprop.gradients([as_tensor(w) for w in weights], [as_tensor(b) for b in biases],
-                             torch.tensor(x), torch.tensor(y), reg=0.1)
+    got = backprop.gradients(
+        [as_tensor(w) for w in weights],
+        [as_tensor(b) for b in biases],
+        torch.tensor(x),
+        torch.tensor(y),
+        reg=0.1,
+    )
     for ours, theirs in zip(got[0] + got[1], expected[0] + expected[1]):
         assert isinstance(ours, np.ndarray) and ours.dtype == np.float64
         np.testing.assert_array_equal(ours, theirs)
@@ -271,15 +286,18 @@ def test_unknown_output_is_refused():
         backprop.gradients(weights, biases, x, y, output="sigmoid")
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(reg=-0.1), "reg=-0.1 is not allowed: a finite number >= 0"),
-    (dict(reg=float("nan")), "reg=nan is not allowed"),
-    (dict(reg=float("inf")), "reg=inf is not allowed"),
-    (dict(reg="0.1"), "reg='0.1' is not allowed"),
-    (dict(output="linear"), "output='linear' is not allowed: one of ('identity', 'softmax')"),
-    (dict(activation="tanh"), "activation='tanh' is not allowed: one of ('relu', 'identity')"),
-    (dict(activation=["relu"]), "activation=['relu'] is not allowed"),  # two hidden layers
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(reg=-0.1), "reg=-0.1 is not allowed: a finite number >= 0"),
+        (dict(reg=float("nan")), "reg=nan is not allowed"),
+        (dict(reg=float("inf")), "reg=inf is not allowed"),
+        (dict(reg="0.1"), "reg='0.1' is not allowed"),
+        (dict(output="linear"), "output='linear' is not allowed: one of ('identity', 'softmax')"),
+        (dict(activation="tanh"), "activation='tanh' is not allowed: one of ('relu', 'identity')"),
+        (dict(activation=["relu"]), "activation=['relu'] is not allowed"),  # two hidden layers
+    ],
+)
 @pytest.mark.parametrize("function", [backprop.gradients, backprop.objective])
 def test_bad_settings_are_refused_by_name(function, kwargs, message):
     weights, biases, x, y = random_network(0, [2, 3, 3, 2], 4)
@@ -288,10 +306,15 @@ def test_bad_settings_are_refused_by_name(function, kwargs, message):
     assert str(error.value).startswith(message), str(error.value)
 
 
-@pytest.mark.parametrize("replace, name", [
-    (dict(x=[["a", "b"]]), "x="), (dict(y=np.ones((4, 2)) * 1j), "y="),
-    (dict(weights="w"), "weights='w'"), (dict(biases=None), "biases=None"),
-])
+@pytest.mark.parametrize(
+    "replace, name",
+    [
+        (dict(x=[["a", "b"]]), "x="),
+        (dict(y=np.ones((4, 2)) * 1j), "y="),
+        (dict(weights="w"), "weights='w'"),
+        (dict(biases=None), "biases=None"),
+    ],
+)
 def test_non_numeric_arrays_are_refused_by_name(replace, name):
     weights, biases, x, y = random_network(0, [2, 3, 2], 4)
     arguments = {**dict(weights=weights, biases=biases, x=x, y=y), **replace}
@@ -337,8 +360,10 @@ def _inconsistent_layers(w, b, x, y):
     return [w[0], np.ones((5, 3)), w[2]], b, x, y, ["(5, 3)", "(2, 4)"]
 
 
-@pytest.mark.parametrize("breakage", [_bad_x, _bad_y_width, _bad_y_batch, _bad_bias,
-                                      _bad_bias_width, _inconsistent_layers])
+@pytest.mark.parametrize(
+    "breakage",
+    [_bad_x, _bad_y_width, _bad_y_batch, _bad_bias, _bad_bias_width, _inconsistent_layers],
+)
 @pytest.mark.parametrize("function", [backprop.gradients, backprop.objective])
 def test_shape_mismatches_name_both_shapes(breakage, function):
     # A good network: x (5, 2) -> (2, 4) -> (4, 3) -> (3, 3) -> y (5, 3).
@@ -355,8 +380,10 @@ def test_shape_message_reads_as_documented():
     weights, biases, _, y = random_network(0, [2, 3], 5)
     with pytest.raises(ValueError) as error:
         backprop.gradients(weights, biases, np.ones((5, 3)), y)
-    assert str(error.value) == ("x has shape (5, 3) but weights[0] has shape (2, 3): "
-                                "x's width must equal weights[0]'s fan_in (2)")
+    assert str(error.value) == (
+        "x has shape (5, 3) but weights[0] has shape (2, 3): "
+        "x's width must equal weights[0]'s fan_in (2)"
+    )
 
 
 def test_layer_counts_must_match():
@@ -371,8 +398,9 @@ def test_layer_counts_must_match():
 # Each layer's backward against finite differences of its forward
 # ----------------------------------------------------------------------------------------------
 
-shapes = st.tuples(st.integers(0, 2**32 - 1), st.integers(1, 6), st.integers(1, 6),
-                   st.integers(1, 6))
+shapes = st.tuples(
+    st.integers(0, 2**32 - 1), st.integers(1, 6), st.integers(1, 6), st.integers(1, 6)
+)
 
 
 @settings(max_examples=25, deadline=None)
@@ -411,8 +439,9 @@ def test_relu_backward_at_zero_matches_torch():
     torch.relu(xt).backward(torch.tensor(dout))
     _, cache = backprop.relu_forward(x)
     np.testing.assert_array_equal(backprop.relu_backward(dout, cache), xt.grad.numpy())
-    np.testing.assert_array_equal(backprop.relu_backward(dout, cache),
-                                  [[0.0, 0.0, 3.0], [0.0, 5.0, 0.0]])
+    np.testing.assert_array_equal(
+        backprop.relu_backward(dout, cache), [[0.0, 0.0, 3.0], [0.0, 5.0, 0.0]]
+    )
 
 
 @settings(max_examples=25, deadline=None)
@@ -443,6 +472,6 @@ def test_mse_backward(shape):
 
 def test_l2_backward():
     w = np.random.default_rng(0).normal(size=(3, 4))
-    f = lambda: 0.3 * np.sum(w ** 2)  # noqa: E731
+    f = lambda: 0.3 * np.sum(w**2)  # noqa: E731
     assert relative_error(backprop.l2_backward(w, 0.3), numerical_gradient(f, w)) < 1e-8
     np.testing.assert_array_equal(backprop.l2_backward(w, 0.0), np.zeros_like(w))

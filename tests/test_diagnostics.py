@@ -1,16 +1,14 @@
-"""lab3.diagnostics: per-layer statistics match a hand computation; training traces; figures."""
+"""lab3.training.statistics: per-layer statistics match a hand computation; traces; figures."""
 
 import math
 
-import matplotlib
 import numpy as np
 import pytest
 import torch
 
 import lab3
-from lab3 import diagnostics
-
-matplotlib.use("Agg")
+from lab3.figures.statistics import plot_init_comparison, plot_training_statistics
+from lab3.training.statistics import train_with_statistics
 
 
 def tiny_net(b1=(0.0, 0.5)):
@@ -67,13 +65,16 @@ def test_the_model_is_left_unchanged():
     assert all(p.grad is None for p in model.parameters())
 
 
-@pytest.mark.parametrize("call, name", [
-    (lambda: lab3.layer_statistics("net", INPUTS, TARGETS), "model"),
-    (lambda: lab3.layer_statistics(tiny_net(), INPUTS, TARGETS[:, :1]), "targets"),
-    (lambda: lab3.layer_statistics(tiny_net(), torch.ones(3, 2), TARGETS), "inputs"),
-    (lambda: lab3.layer_statistics(tiny_net(), INPUTS, TARGETS, reg=-1.0), "reg"),
-    (lambda: diagnostics.train_with_statistics(tiny_net(), INPUTS, TARGETS, epochs=0), "epochs"),
-])
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda: lab3.layer_statistics("net", INPUTS, TARGETS), "model"),
+        (lambda: lab3.layer_statistics(tiny_net(), INPUTS, TARGETS[:, :1]), "targets"),
+        (lambda: lab3.layer_statistics(tiny_net(), torch.ones(3, 2), TARGETS), "inputs"),
+        (lambda: lab3.layer_statistics(tiny_net(), INPUTS, TARGETS, reg=-1.0), "reg"),
+        (lambda: train_with_statistics(tiny_net(), INPUTS, TARGETS, epochs=0), "epochs"),
+    ],
+)
 def test_bad_input_is_refused_by_name(call, name):
     with pytest.raises(ValueError, match=rf"^{name}=.* is not allowed: "):
         call()
@@ -87,8 +88,9 @@ def data():
 @pytest.fixture(scope="module")
 def trace(data):
     model = lab3.MultiLayerPerceptron(2, [4, 4], 2, seed=0)
-    return diagnostics.train_with_statistics(model, *data, epochs=3, batch_size=10,
-                                             learning_rate=0.1, label="lab")
+    return train_with_statistics(
+        model, *data, epochs=3, batch_size=10, learning_rate=0.1, label="lab"
+    )
 
 
 def test_a_trace_is_the_training_of_one_train_call(data, trace):
@@ -114,7 +116,7 @@ def test_the_first_loss_is_the_initial_mse(data, trace):
 def test_the_update_ratio_is_the_relative_change_of_the_weights(data):
     model = lab3.MultiLayerPerceptron(2, [3], 2, seed=1)
     start = [w.detach().clone() for w in model.weights]
-    trace = diagnostics.train_with_statistics(model, *data, epochs=1, batch_size=50)
+    trace = train_with_statistics(model, *data, epochs=1, batch_size=50)
     for ratio, w, w0 in zip(trace.update_ratio[0], model.weights, start):
         assert ratio == pytest.approx(float((w.detach() - w0).norm() / w0.norm()), rel=1e-6)
 
@@ -126,12 +128,13 @@ def _check_axes(fig):
 
 
 def test_the_figures_have_labels_legends_and_no_empty_panel(trace):
-    fig = diagnostics.plot_training_statistics(trace)
+    fig = plot_training_statistics(trace)
     assert len(fig.axes) == 6
     _check_axes(fig)
-    other = diagnostics.train_with_statistics(lab3.MultiLayerPerceptron(2, [4, 4], 2, init="he"),
-                                              *_data_small(), epochs=1, label="he")
-    fig = diagnostics.plot_init_comparison([trace, other])
+    other = train_with_statistics(
+        lab3.MultiLayerPerceptron(2, [4, 4], 2, init="he"), *_data_small(), epochs=1, label="he"
+    )
+    fig = plot_init_comparison([trace, other])
     assert len(fig.axes) == 3
     _check_axes(fig)
     assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["lab", "he"]
@@ -139,8 +142,8 @@ def test_the_figures_have_labels_legends_and_no_empty_panel(trace):
 
 def test_without_relu_layers_the_active_fraction_panel_is_left_out():
     linear = lab3.MultiLayerPerceptron(2, [3], 2, activation="identity")
-    trace = diagnostics.train_with_statistics(linear, *_data_small(), epochs=1)
-    fig = diagnostics.plot_training_statistics(trace)
+    trace = train_with_statistics(linear, *_data_small(), epochs=1)
+    fig = plot_training_statistics(trace)
     assert len(fig.axes) == 5
     _check_axes(fig)
 

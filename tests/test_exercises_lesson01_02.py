@@ -33,17 +33,31 @@ def softmax_backward(dout, s):
 def test_softmax_backward_check(capsys):
     exercises.check_softmax_backward(softmax_backward)
     exercises.check_softmax_backward(  # the whole Jacobian, row by row, is right too
-        lambda dout, s: np.stack([row_g @ (np.diag(row_s) - np.outer(row_s, row_s))
-                                  for row_g, row_s in zip(dout, s)]))
-    assert capsys.readouterr().out.count("correct: my_softmax_backward agrees with "
-                                         "lab3.backprop.softmax_backward on all 3 cases\n") == 2
+        lambda dout, s: np.stack(
+            [row_g @ (np.diag(row_s) - np.outer(row_s, row_s)) for row_g, row_s in zip(dout, s)]
+        )
+    )
+    assert (
+        capsys.readouterr().out.count(
+            "correct: my_softmax_backward agrees with "
+            "lab3.backprop.softmax_backward on all 3 cases\n"
+        )
+        == 2
+    )
     fails(exercises.check_softmax_backward, stub, "not done yet")
-    first = fails(exercises.check_softmax_backward, lambda dout, s: s * dout,  # the diagonal only
-                  "my_softmax_backward is not right yet", "in case: one row, s uniform")
+    first = fails(
+        exercises.check_softmax_backward,
+        lambda dout, s: s * dout,  # the diagonal only
+        "my_softmax_backward is not right yet",
+        "in case: one row, s uniform",
+    )
     assert "np.sum(dout * s" not in first  # no formula at the first failure
     # the sum over the whole batch instead of each row: right for one row, wrong for a batch
-    fails(exercises.check_softmax_backward, lambda dout, s: s * (dout - np.sum(dout * s)),
-          "in case: a batch of 6 rows")
+    fails(
+        exercises.check_softmax_backward,
+        lambda dout, s: s * (dout - np.sum(dout * s)),
+        "in case: a batch of 6 rows",
+    )
     no_s = lambda dout, s: dout - np.sum(dout * s, axis=-1, keepdims=True)
     fails(exercises.check_softmax_backward, no_s, "differs from the expected values")
 
@@ -65,18 +79,26 @@ def gradients(weights, biases, x, y, reg, mask=True, penalty=True, scale=None):
 
 def test_gradients_check(capsys):
     exercises.check_gradients(gradients)
-    assert capsys.readouterr().out == ("correct: my_gradients agrees with lab3.gradients on all 3 "
-                                       "cases\n")
+    assert capsys.readouterr().out == (
+        "correct: my_gradients agrees with lab3.gradients on all 3 cases\n"
+    )
     fails(exercises.check_gradients, stub, "my_gradients is not done yet")
-    first = fails(exercises.check_gradients, lambda *a: gradients(*a, mask=False),
-                  "dW[0] differs", "in case: a 2-3-2 network")
+    first = fails(
+        exercises.check_gradients,
+        lambda *a: gradients(*a, mask=False),
+        "dW[0] differs",
+        "in case: a 2-3-2 network",
+    )
     assert "Hint: return two lists" in first and "delta = 2 * (y_hat - y)" not in first
     second = fails(exercises.check_gradients, lambda *a: gradients(*a, penalty=False), "dW[")
     assert "(hint 2 of 3" in second and "2 * reg * W[l]" in second
     third = fails(exercises.check_gradients, lambda *a: gradients(*a, scale=lambda y: len(y)))
     assert "delta = 2 * (y_hat - y) / y.size" in third  # the formula, after repeated failures
-    fails(exercises.check_gradients, lambda w, b, x, y, reg: (gradients(w, b, x, y, reg)[0], None),
-          "db should be a list of")
+    fails(
+        exercises.check_gradients,
+        lambda w, b, x, y, reg: (gradients(w, b, x, y, reg)[0], None),
+        "db should be a list of",
+    )
     # a loop written for exactly two layers breaks on the deeper network
     two_layers = lambda w, b, x, y, reg: gradients(w[:2], b[:2], x, y, reg)
     fails(exercises.check_gradients, two_layers, "my_gradients raised ValueError")
@@ -116,8 +138,11 @@ def test_softmax_check(capsys):
     assert "z.max(axis=-1" not in first
     exercises.reset_hints()
     with np.errstate(over="ignore", invalid="ignore"):
-        fails(exercises.check_softmax, lambda z: labs_softmax(z - z.max()),
-              "in case: a batch of 4 rows")
+        fails(
+            exercises.check_softmax,
+            lambda z: labs_softmax(z - z.max()),
+            "in case: a batch of 4 rows",
+        )
     fails(exercises.check_softmax, lambda z: softmax(z)[0], "has shape (3,), expected (1, 3)")
 
 
@@ -126,24 +151,32 @@ def objective(x, W, b, M, c, y, reg, mse_divides_by=None, penalise_biases=False,
     y_hat = softmax((np.maximum(z1, 0) if relu else z1) @ M + c)
     squared = (y_hat - y) ** 2
     mse = squared.mean() if mse_divides_by is None else squared.sum() / mse_divides_by(y)
-    biases = np.sum(b ** 2) + np.sum(c ** 2) if penalise_biases else 0
-    penalty = reg * (np.sum(W ** 2) + np.sum(M ** 2) + biases)
+    biases = np.sum(b**2) + np.sum(c**2) if penalise_biases else 0
+    penalty = reg * (np.sum(W**2) + np.sum(M**2) + biases)
     return mse + penalty
 
 
 def test_objective_check(capsys):
     exercises.check_objective(objective)
-    assert capsys.readouterr().out == ("correct: my_objective agrees with lab3.backprop.objective "
-                                       "on all 3 cases\n")
+    assert capsys.readouterr().out == (
+        "correct: my_objective agrees with lab3.backprop.objective on all 3 cases\n"
+    )
     fails(exercises.check_objective, stub, "my_objective is not done yet")
     # the lab's mse_np divides by y.shape[1]: right for one sample, wrong for a batch
     labs_mse = lambda *a: objective(*a, mse_divides_by=lambda y: y.shape[1])
     first = fails(exercises.check_objective, labs_mse, "in case: a batch of 5 samples")
     assert "np.mean((y_hat - y) ** 2)" not in first
-    fails(exercises.check_objective, lambda *a: objective(*a, penalise_biases=True),
-          "the lab's worked example")
-    fails(exercises.check_objective, lambda x, W, b, M, c, y, reg: objective(x, W, b, M, c, y, 0.0),
-          "you return 0.3333", "expected 207.333")
+    fails(
+        exercises.check_objective,
+        lambda *a: objective(*a, penalise_biases=True),
+        "the lab's worked example",
+    )
+    fails(
+        exercises.check_objective,
+        lambda x, W, b, M, c, y, reg: objective(x, W, b, M, c, y, 0.0),
+        "you return 0.3333",
+        "expected 207.333",
+    )
 
 
 def dJ_dc(y_hat, y):
@@ -160,14 +193,20 @@ def test_dJ_dc_check(capsys):
     first = fails(exercises.check_dJ_dc, no_softmax, "worked example", "you return -0.444444")
     assert "dz2 = y_hat *" not in first
     fails(exercises.check_dJ_dc, lambda y_hat, y: dJ_dc(y_hat, y) * len(y), "a batch of 4 samples")
-    fails(exercises.check_dJ_dc, lambda y_hat, y: dJ_dc(y_hat, y)[0],
-          "has shape (3,), expected (1, 3)")
+    fails(
+        exercises.check_dJ_dc,
+        lambda y_hat, y: dJ_dc(y_hat, y)[0],
+        "has shape (3,), expected (1, 3)",
+    )
 
 
 def test_objective_check_catches_a_forgotten_relu_on_the_random_batches():
     # every z1 of the worked example is 31, so only the random batches can tell
-    fails(exercises.check_objective, lambda *a: objective(*a, relu=False),
-          "in case: a batch of 5 samples")
+    fails(
+        exercises.check_objective,
+        lambda *a: objective(*a, relu=False),
+        "in case: a batch of 5 samples",
+    )
 
 
 def test_the_hints_point_at_sections_lesson_1_has():
@@ -178,13 +217,18 @@ def test_the_hints_point_at_sections_lesson_1_has():
 
     root = Path(__file__).resolve().parents[1]
     cells = json.loads((root / "notebooks" / "01_derivation.ipynb").read_text())["cells"]
-    headings = {m.group(1): m.group(2) for c in cells if c["cell_type"] == "markdown"
-                for m in re.finditer(r"^#+ (\d+\.\d+) (.*)$", "".join(c["source"]), re.M)}
+    headings = {
+        m.group(1): m.group(2)
+        for c in cells
+        if c["cell_type"] == "markdown"
+        for m in re.finditer(r"^#+ (\d+\.\d+) (.*)$", "".join(c["source"]), re.M)
+    }
     topic = {"4.1": "loss", "4.2": "linear", "4.3": "ReLU", "4.4": "Softmax"}
     cited = set()
     for module in ("lesson01.py", "lesson02.py"):
-        cited |= set(re.findall(r"section (\d+\.\d+)",
-                                (root / "lab3" / "exercises" / module).read_text()))
+        cited |= set(
+            re.findall(r"section (\d+\.\d+)", (root / "lab3" / "exercises" / module).read_text())
+        )
     assert cited, "the hints cite no section of lesson 1"
     for number in cited:
         assert topic[number] in headings.get(number, ""), (number, headings)

@@ -81,8 +81,10 @@ def right_dead_units(weights, biases, x):
 
 
 CHECKS = {
-    "check_mlp_forward": (right_forward, [forward_with_relu_on_the_output, forward_without_biases,
-                                          forward_of_one_hidden_layer_only]),
+    "check_mlp_forward": (
+        right_forward,
+        [forward_with_relu_on_the_output, forward_without_biases, forward_of_one_hidden_layer_only],
+    ),
     "check_effective_matrix": (right_matrix, [matrix_without_the_shift, matrix_transposed]),
     "check_dead_units": (right_dead_units, [dead_where_negative, inactive_entries]),
 }

@@ -65,7 +65,14 @@ def test_a_typical_slip_fails_with_the_vague_hint_first_and_the_formula_last(che
 
 def test_lr_steps_counts_the_steps_lab3_train_takes():
     inputs, targets = lab3.create_linear_training_data(70, seed=0)
-    history = lab3.train(lab3.MultiLayerPerceptron(seed=0), inputs, targets, epochs=2,
-                         batch_size=30, learning_rate=0.1, engine="manual")
+    history = lab3.train(
+        lab3.MultiLayerPerceptron(seed=0),
+        inputs,
+        targets,
+        epochs=2,
+        batch_size=30,
+        learning_rate=0.1,
+        engine="manual",
+    )
     assert lesson06.reference_lr_steps(0.1, 30, 2, 70) == pytest.approx(0.1 * history.steps)
     assert history.steps == 2 * math.ceil(70 / 30)

@@ -13,12 +13,14 @@ import pytest
 from matplotlib.figure import Figure as MplFigure
 
 import lab3
-from lab3 import explore, explore_landscape
-from lab3.explore_figure import Figure
-from lab3.explore_panels import on_off_segment
+from lab3 import backprop, explore
+from lab3.explore import landscape
+from lab3.explore.figure import Figure
+from lab3.explore.outcome import pre_activations
+from lab3.explore.panels import on_off_segment
 
 ROOT = Path(__file__).resolve().parents[1]
-SMALL = explore.Settings(n_samples=200, epochs=3)
+SMALL = explore.Controls(n_samples=200, epochs=3)
 
 
 @pytest.fixture(scope="module")
@@ -37,36 +39,46 @@ def train_message(**settings):
     """The message ``lab3.train`` gives for these settings (on the lab's 1000 samples)."""
     inputs, targets = lab3.create_linear_training_data(1000, seed=0)
     with pytest.raises(ValueError) as refused:
-        lab3.train(lab3.MultiLayerPerceptron(seed=0), inputs, targets,
-                   **{"epochs": 10, "engine": "manual", **settings})
+        lab3.train(
+            lab3.MultiLayerPerceptron(seed=0),
+            inputs,
+            targets,
+            **{"epochs": 10, "engine": "manual", **settings},
+        )
     return str(refused.value)
 
 
-@pytest.mark.parametrize("typed, settings", [
-    ("batch_size=0", {"batch_size": 0}),
-    ("batch_size=1001", {"batch_size": 1001}),
-    ("learning_rate=-1", {"learning_rate": -1}),
-    ("learning_rate=abc", {"learning_rate": "abc"}),
-    ("epochs=2.5", {"epochs": 2.5}),
-    ("reg=-0.1", {"reg": -0.1}),
-])
+@pytest.mark.parametrize(
+    "typed, settings",
+    [
+        ("batch_size=0", {"batch_size": 0}),
+        ("batch_size=1001", {"batch_size": 1001}),
+        ("learning_rate=-1", {"learning_rate": -1}),
+        ("learning_rate=abc", {"learning_rate": "abc"}),
+        ("epochs=2.5", {"epochs": 2.5}),
+        ("reg=-0.1", {"reg": -0.1}),
+    ],
+)
 def test_typed_values_are_refused_with_lab3_trains_own_message(typed, settings):
     with pytest.raises(ValueError) as refused:
-        explore.parse_typed(typed, explore.Settings())
+        explore.parse_typed(typed, explore.Controls())
     assert str(refused.value) == train_message(**settings)
 
 
-@pytest.mark.parametrize("typed, words", [
-    ("hidden_sizes=[3, 0]", "hidden_sizes=[3, 0] is not allowed"),
-    ("colour=3", "parameter='colour' is not allowed"),
-    ("learning_rate=", "typed='learning_rate=' is not allowed"),
-    ("0.1", "typed='0.1' is not allowed"),
-    ("transform='twist'", "transform='twist' is not allowed"),
-    ("transform='stretch', amount=0", "amount=0 is not allowed"),
-])
+@pytest.mark.parametrize(
+    "typed, words",
+    [
+        ("hidden_sizes=[3, 0]", "hidden_sizes=[3, 0] is not allowed"),
+        ("colour=3", "parameter='colour' is not allowed"),
+        ("learning_rate=", "typed='learning_rate=' is not allowed"),
+        ("0.1", "typed='0.1' is not allowed"),
+        ("transform='twist'", "transform='twist' is not allowed"),
+        ("transform='stretch', amount=0", "amount=0 is not allowed"),
+    ],
+)
 def test_other_bad_input_names_the_parameter(typed, words):
     with pytest.raises(ValueError, match=words.replace("[", r"\[").replace("]", r"\]")):
-        explore.parse_typed(typed, explore.Settings())
+        explore.parse_typed(typed, explore.Controls())
 
 
 def test_typed_values_change_only_what_was_typed():
@@ -75,9 +87,9 @@ def test_typed_values_change_only_what_was_typed():
 
 
 def test_target_matrices_act_on_row_vectors():
-    stretch = explore.target_matrix(explore.Settings(transform="stretch", amount=2.0, angle=0.0))
+    stretch = explore.target_matrix(explore.Controls(transform="stretch", amount=2.0, angle=0.0))
     assert np.allclose(stretch.numpy(), [[2, 0], [0, 1]])
-    turned = explore.target_matrix(explore.Settings(transform="reflection", angle=90.0))
+    turned = explore.target_matrix(explore.Controls(transform="reflection", angle=90.0))
     assert np.allclose(np.array([1.0, 0.0]) @ turned.numpy(), [0, 1], atol=1e-6)
 
 
@@ -85,7 +97,7 @@ def test_target_matrices_act_on_row_vectors():
 
 
 def test_the_default_is_lesson_03s_run_number_for_number():
-    outcome = explore.run(explore.Settings())
+    outcome = explore.outcome_of(explore.Controls())
     model = lab3.MultiLayerPerceptron(seed=0)
     inputs, targets = lab3.create_linear_training_data(1000, seed=0)
     history = lab3.train(model, inputs, targets, epochs=10, engine="manual")
@@ -93,44 +105,53 @@ def test_the_default_is_lesson_03s_run_number_for_number():
     assert outcome.status == "learned" and outcome.dead_count == 0
 
 
-@pytest.mark.parametrize("changes, status, words", [
-    ({"learning_rate": 10.0}, "diverged", "learning_rate=10 is too large"),
-    ({"learning_rate": 1.0, "n_samples": 1000}, "stuck", "all 3 units of hidden layer 1 are dead"),
-    ({"learning_rate": 0.01, "batch_size": 100}, "stuck", "barely moved"),
-    ({"learning_rate": 0.5, "batch_size": 20, "epochs": 5}, "still learning", "more epochs"),
-    ({"learning_rate": 0.1, "epochs": 10}, "learned", "matrix error"),
-])
+@pytest.mark.parametrize(
+    "changes, status, words",
+    [
+        ({"learning_rate": 10.0}, "diverged", "learning_rate=10 is too large"),
+        (
+            {"learning_rate": 1.0, "n_samples": 1000},
+            "stuck",
+            "all 3 units of hidden layer 1 are dead",
+        ),
+        ({"learning_rate": 0.01, "batch_size": 100}, "stuck", "barely moved"),
+        ({"learning_rate": 0.5, "batch_size": 20, "epochs": 5}, "still learning", "more epochs"),
+        ({"learning_rate": 0.1, "epochs": 10}, "learned", "matrix error"),
+    ],
+)
 def test_each_status_comes_with_its_reason(changes, status, words):
-    outcome = explore.run(SMALL.replace(**changes))
+    outcome = explore.outcome_of(SMALL.replace(**changes))
     assert (outcome.status, words in outcome.reason) == (status, True), explore.summary(outcome)
 
 
 def test_a_divergence_is_an_outcome_with_the_losses_up_to_the_stop():
-    outcome = explore.run(SMALL.replace(learning_rate=10.0))
+    outcome = explore.outcome_of(SMALL.replace(learning_rate=10.0))
     epoch, step, loss = outcome.diverged
     assert loss > 1e12 and outcome.history.steps == step - 1
     assert outcome.learned_matrix is None and outcome.matrix_error is None
 
 
 def test_dead_units_are_those_off_on_every_sample():
-    outcome = explore.run(SMALL.replace(learning_rate=1.0, n_samples=1000))
-    z = explore.pre_activations(outcome.model, outcome.inputs.T.double().numpy())[0]
+    outcome = explore.outcome_of(SMALL.replace(learning_rate=1.0, n_samples=1000))
+    z = pre_activations(outcome.model, outcome.inputs.T.double().numpy())[0]
     assert outcome.dead_after[0].tolist() == (z <= 0).all(axis=0).tolist() == [True] * 3
 
 
 def test_a_long_run_trains_in_chunks_reports_progress_and_can_be_dropped(monkeypatch):
-    monkeypatch.setattr(explore, "CHUNK_STEPS", 400)  # 200 samples: 2 epochs per chunk
+    monkeypatch.setattr("lab3.explore.outcome.CHUNK_STEPS", 400)  # 200 samples: 2 epochs per chunk
     seen = []
-    whole = explore.run(SMALL.replace(epochs=5), progress=lambda done, total: seen.append(done))
+    whole = explore.outcome_of(
+        SMALL.replace(epochs=5), progress=lambda done, total: seen.append(done)
+    )
     assert seen == [2, 4, 5] and len(whole.history.epoch_loss) == 5 and whole.history.steps == 1000
-    assert explore.run(SMALL.replace(epochs=5), stop=lambda: True) is None
+    assert explore.outcome_of(SMALL.replace(epochs=5), stop=lambda: True) is None
 
 
 # --- the picture ------------------------------------------------------------------------------
 
 
 def test_the_state_to_figure_function_draws_every_panel_labelled():
-    fig = explore.draw(SMALL)
+    fig = explore.draw_outcome(SMALL)
     assert isinstance(fig, MplFigure)
     texts = [t.get_text() for t in fig.texts]
     assert texts[0].startswith("LEARNED") or texts[0].startswith("STILL LEARNING")
@@ -143,7 +164,7 @@ def test_the_state_to_figure_function_draws_every_panel_labelled():
 
 
 def test_a_redraw_by_blitting_looks_like_a_full_draw():
-    first, second = explore.run(SMALL), explore.run(SMALL.replace(learning_rate=0.2))
+    first, second = explore.outcome_of(SMALL), explore.outcome_of(SMALL.replace(learning_rate=0.2))
     reused = Figure()
     reused.update(first)
     before = reused.png()
@@ -163,8 +184,9 @@ def test_on_off_lines_are_clipped_to_the_input_square():
 
 
 def test_small_multiples_run_each_setting():
-    fig, outcomes = explore.small_multiples(learning_rates=(0.1, 10.0), batch_sizes=(10,),
-                                            base=SMALL)
+    fig, outcomes = explore.small_multiples(
+        learning_rates=(0.1, 10.0), batch_sizes=(10,), base=SMALL
+    )
     assert [o.status for o in outcomes.values()][1] == "diverged"
     assert len(fig.axes) == 2 * 4  # loss, square, landscape and its colour bar per row
     full = io.BytesIO()
@@ -183,7 +205,7 @@ def test_small_multiples_run_each_setting():
 
 
 def test_the_landscape_gradient_is_the_objectives():
-    piece = explore_landscape._slice(explore_landscape.problem_key(SMALL))
+    piece = landscape._slice(landscape.problem_key(SMALL))
     net, rng = piece.net, np.random.default_rng(0)
     theta = piece.ref + 0.3 * rng.standard_normal(piece.ref.size)
     rows = np.arange(net.x.shape[0])
@@ -195,13 +217,42 @@ def test_the_landscape_gradient_is_the_objectives():
         assert grad[i] == pytest.approx(numeric[0], rel=1e-4, abs=1e-8)
 
 
+@pytest.mark.parametrize("hidden_sizes", [(3,), (4, 3), ()])
+def test_the_landscape_objective_and_gradient_are_lab3_backprops(hidden_sizes):
+    """The landscape's own vectorised copy of the maths is lab3.backprop's, number for number."""
+    model = lab3.MultiLayerPerceptron(2, list(hidden_sizes), 2, seed=1, init="he")
+    inputs, targets = lab3.create_linear_training_data(50, seed=0)
+    net = landscape._Net(model, inputs, targets, reg=0.01)
+    weights = [w.detach().double().numpy() for w in model.weights]
+    biases = [b.detach().double().numpy() for b in model.biases]
+    x, y = inputs.T.double().numpy(), targets.T.double().numpy()
+    rows = np.arange(10, 30)
+    dW, db = backprop.gradients(weights, biases, x[rows], y[rows], reg=0.01)
+    expected = np.concatenate([np.vstack([w, b]).ravel() for w, b in zip(dW, db)])
+    theta = net.flat(model)
+    assert np.allclose(net.gradient(theta, rows), expected, rtol=1e-12, atol=1e-14)
+    reference = backprop.objective(weights, biases, x, y, reg=0.01)
+    assert net.objective(theta[None])[0] == pytest.approx(reference, rel=1e-12)
+
+
+def test_a_landscape_path_step_is_sgd_on_the_plane():
+    """Each step of a path moves by -learning_rate times the gradient's part in the plane."""
+    piece = landscape._slice(landscape.problem_key(SMALL))
+    path = landscape._sgd(piece, 0.05, 1, shuffle=False)
+    net, ref, e1, e2 = piece.net, piece.ref, piece.e1, piece.e2
+    for step in range(3):
+        grad = net.gradient(ref + path[step][0] * e1 + path[step][1] * e2, [step])
+        expected = path[step] - 0.05 * np.array([grad @ e1, grad @ e2])
+        assert np.allclose(path[step + 1], expected, rtol=1e-12, atol=1e-15)
+
+
 def test_paths_start_at_the_initial_network_and_too_large_one_leaves():
-    land = explore_landscape.landscape(explore.Settings())
-    paths = explore_landscape.trajectories(explore.Settings())
-    assert list(paths) == list(explore_landscape.PATHS)
+    land = landscape.landscape(explore.Controls())
+    paths = landscape.trajectories(explore.Controls())
+    assert list(paths) == list(landscape.PATHS)
     for path in paths.values():
         assert np.allclose(path[0], land.start)
-    too_large = paths[explore_landscape.PATHS[2]]
+    too_large = paths[landscape.PATHS[2]]
     assert np.abs(too_large[-1]).max() > land.u[-1] - land.u[0]  # far outside the picture
 
 
@@ -210,9 +261,9 @@ def test_paths_start_at_the_initial_network_and_too_large_one_leaves():
 
 def test_a_slider_retrains_and_changes_the_picture(app):
     before = app.image.value
-    app.controls["learning_rate"].value = 10 ** -0.5
+    app.controls["learning_rate"].value = 10**-0.5
     assert app.wait()
-    assert app.outcome.settings.learning_rate == pytest.approx(10 ** -0.5)
+    assert app.outcome.settings.learning_rate == pytest.approx(10**-0.5)
     assert app.image.value != before and app.status.value.count("retrained") == 1
 
 
@@ -234,12 +285,16 @@ def test_only_the_newest_setting_is_drawn(app):
 
 
 def test_the_benchmarks_core_times_each_position():
-    spec = importlib.util.spec_from_file_location("bench_explore",
-                                                  ROOT / "benchmarks" / "bench_explore.py")
+    spec = importlib.util.spec_from_file_location(
+        "bench_explore", ROOT / "benchmarks" / "bench_explore.py"
+    )
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
-    first, times = bench.measure([{"learning_rate": 0.2}, {"batch_size": 5}],
-                                 base=explore.Settings(n_samples=100, epochs=1))
-    assert first > 0 and [changes for changes, _ in times] == [{"learning_rate": 0.2},
-                                                               {"batch_size": 5}]
+    first, times = bench.measure(
+        [{"learning_rate": 0.2}, {"batch_size": 5}], base=explore.Controls(n_samples=100, epochs=1)
+    )
+    assert first > 0 and [changes for changes, _ in times] == [
+        {"learning_rate": 0.2},
+        {"batch_size": 5},
+    ]
     assert all(0 < seconds < 30 for _, seconds in times)

@@ -5,7 +5,8 @@ import pytest
 import torch
 
 import lab3
-from lab3 import checks, lr_finder
+from lab3 import validation
+from lab3.training import lr_finder
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +81,7 @@ def test_the_model_passed_in_is_not_changed(data):
             {"stop": 1e-5},
             "stop=1e-05 is not allowed: a finite learning rate larger than start (0.0001)",
         ),
-        ({"steps": 1}, f"steps=1 is not allowed: an integer from 2 to {checks.MAX_STEPS:,}"),
+        ({"steps": 1}, f"steps=1 is not allowed: an integer from 2 to {validation.MAX_STEPS:,}"),
         ({"steps": 10.0}, "steps=10.0 is not allowed"),
         (
             {"batch_size": 0},

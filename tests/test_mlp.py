@@ -30,7 +30,7 @@ def test_parameter_shapes(hidden_sizes):
 def test_lab_default_shapes():
     model = MultiLayerPerceptron()
     assert [tuple(w.shape) for w in model.weights] == [(2, 3), (3, 2)]  # the lab's w_1, w_2
-    assert [tuple(b.shape) for b in model.biases] == [(1, 3), (1, 2)]   # the lab's b_1, b_2
+    assert [tuple(b.shape) for b in model.biases] == [(1, 3), (1, 2)]  # the lab's b_1, b_2
 
 
 def test_init_is_the_labs_uniform_0_to_0_1_and_zero_biases():
@@ -50,8 +50,10 @@ def test_init_draws_from_a_seeded_private_generator():
     model = MultiLayerPerceptron(seed=7)
     assert torch.equal(torch.rand(1), before)  # the global RNG was not used
     generator = torch.Generator().manual_seed(7)
-    expected = [torch.rand((2, 3), generator=generator) * 0.1,
-                torch.rand((3, 2), generator=generator) * 0.1]
+    expected = [
+        torch.rand((2, 3), generator=generator) * 0.1,
+        torch.rand((3, 2), generator=generator) * 0.1,
+    ]
     for w, e in zip(model.weights, expected):
         assert torch.equal(w.detach(), e)
 
@@ -98,8 +100,9 @@ def test_activations_relu_identity_and_mixed():
     relu = MultiLayerPerceptron(hidden_sizes=[3])
     identity = MultiLayerPerceptron(hidden_sizes=[3], activation="identity")
     for model in (relu, identity):
-        set_parameters(model, [np.ones((2, 3)), np.ones((3, 2))],
-                       [np.zeros((1, 3)), np.zeros((1, 2))])
+        set_parameters(
+            model, [np.ones((2, 3)), np.ones((3, 2))], [np.zeros((1, 3)), np.zeros((1, 2))]
+        )
     # Row 0 has hidden input -3: relu cuts it to 0, identity keeps it (3 units * -3 = -9).
     np.testing.assert_array_equal(relu(x).detach().numpy(), [[0, 0], [9, 9]])
     np.testing.assert_array_equal(identity(x).detach().numpy(), [[-9, -9], [9, 9]])
@@ -107,26 +110,29 @@ def test_activations_relu_identity_and_mixed():
     assert mixed.activations == ("identity", "relu")
 
 
-@pytest.mark.parametrize("kwargs, name", [
-    (dict(num_inputs=0), "num_inputs"),
-    (dict(num_inputs=2.0), "num_inputs"),
-    (dict(num_inputs=True), "num_inputs"),
-    (dict(num_outputs=-1), "num_outputs"),
-    (dict(hidden_sizes=[0]), "hidden_sizes"),
-    (dict(hidden_sizes=[3, -2]), "hidden_sizes"),
-    (dict(hidden_sizes=[2.5]), "hidden_sizes"),
-    (dict(hidden_sizes=3), "hidden_sizes"),
-    (dict(hidden_sizes="3"), "hidden_sizes"),
-    (dict(activation="tanh"), "activation"),
-    (dict(activation=["relu", "relu"]), "activation"),  # two names for one hidden layer
-    (dict(activation=["sigmoid"]), "activation"),
-    (dict(activation=None), "activation"),
-    (dict(seed=1.5), "seed"),
-    (dict(seed=-1), "seed"),
-    (dict(hidden_sizes=[10**5]), "hidden_sizes"),
-    (dict(hidden_sizes=[4000] * 3), "hidden_sizes"),  # 32 million parameters
-    (dict(num_inputs=10**6), "num_inputs"),
-])
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        (dict(num_inputs=0), "num_inputs"),
+        (dict(num_inputs=2.0), "num_inputs"),
+        (dict(num_inputs=True), "num_inputs"),
+        (dict(num_outputs=-1), "num_outputs"),
+        (dict(hidden_sizes=[0]), "hidden_sizes"),
+        (dict(hidden_sizes=[3, -2]), "hidden_sizes"),
+        (dict(hidden_sizes=[2.5]), "hidden_sizes"),
+        (dict(hidden_sizes=3), "hidden_sizes"),
+        (dict(hidden_sizes="3"), "hidden_sizes"),
+        (dict(activation="tanh"), "activation"),
+        (dict(activation=["relu", "relu"]), "activation"),  # two names for one hidden layer
+        (dict(activation=["sigmoid"]), "activation"),
+        (dict(activation=None), "activation"),
+        (dict(seed=1.5), "seed"),
+        (dict(seed=-1), "seed"),
+        (dict(hidden_sizes=[10**5]), "hidden_sizes"),
+        (dict(hidden_sizes=[4000] * 3), "hidden_sizes"),  # 32 million parameters
+        (dict(num_inputs=10**6), "num_inputs"),
+    ],
+)
 def test_bad_arguments_are_refused_by_name(kwargs, name):
     with pytest.raises(ValueError) as error:
         MultiLayerPerceptron(**kwargs)
@@ -176,8 +182,9 @@ def test_product_of_weights_equals_effective_matrix_when_every_relu_is_active():
         model.biases[0].fill_(1.0)  # x @ W1 >= -0.2 on [-1, 1]^2, so every unit is active
         model.biases[1].fill_(-3.0)
     assert (inputs.T @ model.weights[0] + model.biases[0]).min() > 0
-    np.testing.assert_allclose(model.product_of_weights().numpy(),
-                               model.effective_matrix(inputs).numpy(), atol=1e-6)
+    np.testing.assert_allclose(
+        model.product_of_weights().numpy(), model.effective_matrix(inputs).numpy(), atol=1e-6
+    )
 
 
 def test_product_of_weights_is_wrong_when_relus_switch_off():
@@ -201,8 +208,9 @@ def test_identity_network_is_linear_and_both_readings_agree():
     model = MultiLayerPerceptron(hidden_sizes=[3, 3], activation="identity", seed=4)
     with torch.no_grad():
         model.biases[0].fill_(-0.7)  # biases move the output, not the matrix
-    np.testing.assert_allclose(model.product_of_weights().numpy(),
-                               model.effective_matrix(inputs).numpy(), atol=1e-6)
+    np.testing.assert_allclose(
+        model.product_of_weights().numpy(), model.effective_matrix(inputs).numpy(), atol=1e-6
+    )
 
 
 @pytest.mark.parametrize("shape", [(3, 100), (2, 2), (2, 1), (100, 2)])
@@ -234,8 +242,10 @@ def test_copy_is_independent():
 
 
 def test_repr_shows_the_constructor_arguments():
-    assert repr(MultiLayerPerceptron()) == ("MultiLayerPerceptron(num_inputs=2, hidden_sizes=[3], "
-                                            "num_outputs=2, activation=['relu'], seed=0)")
+    assert repr(MultiLayerPerceptron()) == (
+        "MultiLayerPerceptron(num_inputs=2, hidden_sizes=[3], "
+        "num_outputs=2, activation=['relu'], seed=0)"
+    )
 
 
 def test_he_init_is_zero_mean_with_variance_two_over_fan_in():
@@ -256,11 +266,17 @@ def test_init_scale_multiplies_the_drawn_weights_and_survives_copy():
     assert "init_scale=2.5" in repr(twin)
 
 
-@pytest.mark.parametrize("kwargs, name", [
-    ({"init": "xavier"}, "init"), ({"init": None}, "init"),
-    ({"init_scale": 0}, "init_scale"), ({"init_scale": float("nan")}, "init_scale"),
-    ({"init_scale": 1e9}, "init_scale"), ({"init_scale": "2"}, "init_scale"),
-])
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        ({"init": "xavier"}, "init"),
+        ({"init": None}, "init"),
+        ({"init_scale": 0}, "init_scale"),
+        ({"init_scale": float("nan")}, "init_scale"),
+        ({"init_scale": 1e9}, "init_scale"),
+        ({"init_scale": "2"}, "init_scale"),
+    ],
+)
 def test_bad_init_is_refused_by_name(kwargs, name):
     with pytest.raises(ValueError, match=rf"^{name}="):
         MultiLayerPerceptron(2, [3], 2, **kwargs)

@@ -1,4 +1,4 @@
-"""lab3.original_lab: the lab's two loops, and lab3.train ending at the same weights as they do."""
+"""lab3.training.original_lab: the lab's two loops; lab3.train ends at the same weights."""
 
 import io
 
@@ -8,8 +8,9 @@ import torch
 
 import lab3
 from lab3.mlp import MultiLayerPerceptron
-from lab3.original_lab import lab_batched, lab_single_sample
-from lab3.training import ENGINES, train
+from lab3.training.loop import train
+from lab3.training.original_lab import lab_batched, lab_single_sample
+from lab3.training.settings import ENGINES
 
 ATOL = 1e-6  # float32 runs of the same arithmetic agree to about 1e-7; a real difference is larger
 
@@ -89,16 +90,20 @@ def test_the_log_has_the_labs_progress_lines(lab_data):
     lab_single_sample(inputs, targets, MultiLayerPerceptron(), epochs=1, log=log)
     lines = log.getvalue().splitlines()
     # every 500th sample: samples 0 and 500, a line before and after its update
-    assert [line.split(":")[0] for line in lines] == ["Loss after forward pass",
-                                                      "Loss after update"] * 2
+    assert [line.split(":")[0] for line in lines] == [
+        "Loss after forward pass",
+        "Loss after update",
+    ] * 2
     losses = [float(line.split(": ")[1]) for line in lines]
     assert losses[1] < losses[0]  # one step on a sample lowers that sample's loss
     assert lab_single_sample(inputs, targets, MultiLayerPerceptron(), epochs=1) is not None
 
 
 def test_only_the_labs_network_shape_is_accepted(lab_data):
-    for model in (MultiLayerPerceptron(hidden_sizes=[3, 3]),
-                  MultiLayerPerceptron(activation="identity")):
+    for model in (
+        MultiLayerPerceptron(hidden_sizes=[3, 3]),
+        MultiLayerPerceptron(activation="identity"),
+    ):
         with pytest.raises(ValueError, match="a network with one ReLU hidden layer"):
             lab_batched(*lab_data, model, epochs=1)
     np.testing.assert_array_equal(lab_data[0].shape, (2, 1000))

@@ -1,16 +1,12 @@
-"""lab3.plots.plot_lr_steps: final loss against learning_rate x steps, coloured by batch size."""
+"""lab3.figures.curves.plot_lr_steps: final loss against learning_rate x steps, by batch size."""
 
 import math
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from lab3.plots import plot_lr_steps  # noqa: E402
+from lab3.figures.curves import plot_lr_steps
 
 RECORDS = [
     {"learning_rate": lr, "steps": steps, "batch_size": b, "final_loss": loss}
@@ -31,12 +27,6 @@ def drawn_points(ax):
         if line.get_transform() == ax.transData
         for x, y in line.get_xydata()
     )
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def test_points_are_placed_at_lr_times_steps_with_one_legend_entry_per_batch_size():

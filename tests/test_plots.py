@@ -1,19 +1,13 @@
-"""lab3.plots: what each figure draws, read back from its matplotlib artists."""
+"""lab3.figures.curves and .plane: what each figure draws, read back from its artists."""
 
-
-import matplotlib.pyplot as plt  # headless, matplotlib picks the Agg backend by itself
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
 
 import lab3
-from lab3.plots import format_matrices, plot_losses, plot_plane
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
+from lab3.figures.curves import plot_losses
+from lab3.figures.plane import format_matrices, plot_plane
 
 
 @pytest.fixture(scope="module")
@@ -23,8 +17,9 @@ def histories():
     runs = {}
     for label, batch_size, epochs in (("single", 1, 1), ("batch 8", 8, 3)):
         model = lab3.MultiLayerPerceptron()
-        runs[label] = lab3.train(model, inputs, targets, epochs=epochs, batch_size=batch_size,
-                                 engine="manual")
+        runs[label] = lab3.train(
+            model, inputs, targets, epochs=epochs, batch_size=batch_size, engine="manual"
+        )
     return runs
 
 
@@ -46,8 +41,10 @@ def test_loss_per_step_is_drawn_against_samples_seen(histories):
     assert mean_single.get_label() == "single (mean of 2 steps)"
     assert ax.get_yscale() == "log"
     assert ax.get_xlabel() == "samples seen (steps x batch size)" and ax.get_ylabel()
-    assert {t.get_text() for t in ax.get_legend().get_texts()} == {"single (mean of 2 steps)",
-                                                                   "batch 8"}
+    assert {t.get_text() for t in ax.get_legend().get_texts()} == {
+        "single (mean of 2 steps)",
+        "batch 8",
+    }
 
 
 def test_loss_per_epoch_on_a_given_axes(histories):
@@ -72,22 +69,25 @@ def test_plane_panels_show_the_points_their_images_and_the_network(with_initial)
     fig = plot_plane(model, matrix, initial if with_initial else None, title="plane")
     titles = [ax.get_title() for ax in fig.axes]
     assert titles == ["input x", "true transform  x @ M"] + (
-        ["network before training"] if with_initial else []) + ["network after training"]
+        ["network before training"] if with_initial else []
+    ) + ["network after training"]
     points = torch.as_tensor(offsets(fig.axes[0]), dtype=torch.float32)
     assert len(points) == 11 * 11 + 120  # the grid and the circle
     np.testing.assert_allclose(offsets(fig.axes[1]), (points @ matrix).numpy(), atol=1e-6)
     with torch.no_grad():
-        np.testing.assert_allclose(offsets(fig.axes[-1]), model.forward(points).numpy(),
-                                   atol=1e-6)
+        np.testing.assert_allclose(offsets(fig.axes[-1]), model.forward(points).numpy(), atol=1e-6)
         if with_initial:
-            np.testing.assert_allclose(offsets(fig.axes[2]), initial.forward(points).numpy(),
-                                       atol=1e-6)
+            np.testing.assert_allclose(
+                offsets(fig.axes[2]), initial.forward(points).numpy(), atol=1e-6
+            )
     assert fig._suptitle.get_text() == "plane"
 
 
 def test_format_matrices_rounds_and_never_prints_minus_zero():
     text = format_matrices(torch.tensor([[1e-7, 1.0], [-1.0, -0.00001]]), [[0, 1], [-1, 0]])
-    assert text == ("learned             true\n"
-                    "[ 0.0000  1.0000]   [ 0.0000  1.0000]\n"
-                    "[-1.0000  0.0000]   [-1.0000  0.0000]")
+    assert text == (
+        "learned             true\n"
+        "[ 0.0000  1.0000]   [ 0.0000  1.0000]\n"
+        "[-1.0000  0.0000]   [-1.0000  0.0000]"
+    )
     assert format_matrices(np.eye(2), np.eye(2), names=("a", "b")).startswith("a" + " " * 19 + "b")

@@ -1,15 +1,11 @@
 """plot_plane's layout: the figure follows the data's shape, and nothing overlaps."""
 
-import matplotlib
+import matplotlib.pyplot as plt
+import pytest
+import torch
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-
-import lab3  # noqa: E402
-from lab3.plots import plot_plane  # noqa: E402
+import lab3
+from lab3.figures.plane import plot_plane
 
 
 def overlaps(a, b):

@@ -88,9 +88,11 @@ def test_load_sweep_reads_a_sweep_file_and_resolves_the_notebook_from_the_projec
     (project / "pyproject.toml").write_text("")
     (project / "notebooks" / "train.ipynb").write_text(FIXTURE.read_text())
     path = project / "sweeps" / "s.yaml"
-    path.write_text("name: s\nnotebook: notebooks/train.ipynb\n"
-                    "grid:\n  batch_size: [10, 50]\n  learning_rate: [0.1, 0.5, 1]\n"
-                    "fixed:\n  engine: manual\n  hidden_sizes: [3, 3]\n")
+    path.write_text(
+        "name: s\nnotebook: notebooks/train.ipynb\n"
+        "grid:\n  batch_size: [10, 50]\n  learning_rate: [0.1, 0.5, 1]\n"
+        "fixed:\n  engine: manual\n  hidden_sizes: [3, 3]\n"
+    )
     sweep = load_sweep(path)
     assert sweep.name == "s" and sweep.size == 6
     assert sweep.notebook == (project / "notebooks" / "train.ipynb").resolve()
@@ -98,8 +100,12 @@ def test_load_sweep_reads_a_sweep_file_and_resolves_the_notebook_from_the_projec
     assert sweep.fixed == {"engine": "manual", "hidden_sizes": [3, 3]}
     points = list(sweep.points())
     assert len(points) == 6
-    assert points[0] == {"batch_size": 10, "learning_rate": 0.1, "engine": "manual",
-                         "hidden_sizes": [3, 3]}
+    assert points[0] == {
+        "batch_size": 10,
+        "learning_rate": 0.1,
+        "engine": "manual",
+        "hidden_sizes": [3, 3],
+    }
     # validation turns the int given for the float learning_rate into a float, once
     checked = validate(sweep)
     assert checked.grid["learning_rate"] == [0.1, 0.5, 1.0] and checked.validated
@@ -117,28 +123,40 @@ def test_the_committed_sweep_files_load_and_run_lean(name):
 
 
 def test_run_ids_are_readable_distinct_and_stable_across_processes(tmp_path):
-    sweep = validate(load_sweep(write_sweep(
-        tmp_path,
-        {"batch_size": [1, 10], "learning_rate": [0.1, 0.5], "hidden_sizes": [[3], [3, 3]]},
-        {"engine": "manual"})))
+    sweep = validate(
+        load_sweep(
+            write_sweep(
+                tmp_path,
+                {"batch_size": [1, 10], "learning_rate": [0.1, 0.5], "hidden_sizes": [[3], [3, 3]]},
+                {"engine": "manual"},
+            )
+        )
+    )
     ids = [plan.run_id for plan in plan_runs(sweep, tmp_path)]
     assert len(set(ids)) == 8
     assert ids[0].startswith("batch_size=1,hidden_sizes=3,learning_rate=0.1-")
     assert all("/" not in i and " " not in i for i in ids)
     # another process (another PYTHONHASHSEED) computes the same ids; importing lab3.sweep is
     # cheap (no torch), which this also checks
-    code = ("import json, sys; from lab3.sweep import run_id; "
-            "print(json.dumps([run_id(p, ['batch_size', 'learning_rate', 'hidden_sizes']) "
-            "for p in json.loads(sys.argv[1])])); "
-            "assert 'torch' not in sys.modules and 'matplotlib' not in sys.modules")
-    other = subprocess.run([sys.executable, "-c", code, json.dumps(list(sweep.points()))],
-                           check=True, capture_output=True, text=True,
-                           env={**os.environ, "PYTHONHASHSEED": "123"})
+    code = (
+        "import json, sys; from lab3.sweep import run_id; "
+        "print(json.dumps([run_id(p, ['batch_size', 'learning_rate', 'hidden_sizes']) "
+        "for p in json.loads(sys.argv[1])])); "
+        "assert 'torch' not in sys.modules and 'matplotlib' not in sys.modules"
+    )
+    other = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(list(sweep.points()))],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONHASHSEED": "123"},
+    )
     assert json.loads(other.stdout) == ids
     # values that read the same once sanitized still get different ids; fixed values count
     assert run_id({"engine": "a/b"}) != run_id({"engine": "a_b"})
-    assert run_id({"epochs": 1, "seed": 0}, ["epochs"]) != run_id({"epochs": 1, "seed": 1},
-                                                                 ["epochs"])
+    assert run_id({"epochs": 1, "seed": 0}, ["epochs"]) != run_id(
+        {"epochs": 1, "seed": 1}, ["epochs"]
+    )
 
 
 def test_only_a_complete_result_with_the_same_parameters_counts_as_done(tmp_path):
@@ -172,20 +190,55 @@ def test_only_a_complete_result_with_the_same_parameters_counts_as_done(tmp_path
 
 def test_results_csv_round_trips_values_and_types(tmp_path):
     rows = [
-        {"learning_rate": 0.1, "epochs": 3, "hidden_sizes": [3, 3], "engine": "manual",
-         "run_id": "a", "status": "ok", "final_loss": 0.25, "matrix_error": 1e-3,
-         "learned": True, "train_seconds": 0.01, "steps": 12, "error": "",
-         "output": "/x/a/output.ipynb"},
-        {"learning_rate": 10.0, "epochs": 3, "hidden_sizes": [3], "engine": "10",
-         "run_id": "b", "status": "diverged", "final_loss": None, "matrix_error": None,
-         "learned": None, "train_seconds": None, "steps": None,
-         "error": 'DivergedError: at "epoch" 2, step 1', "output": "/x/b,c/output.ipynb"},
-        {"learning_rate": 1, "epochs": 3, "hidden_sizes": [], "engine": "",
-         "run_id": "c", "status": "not run", "final_loss": float("inf"), "matrix_error": None,
-         "learned": False, "train_seconds": None, "steps": None, "error": "", "output": "o"},
+        {
+            "learning_rate": 0.1,
+            "epochs": 3,
+            "hidden_sizes": [3, 3],
+            "engine": "manual",
+            "run_id": "a",
+            "status": "ok",
+            "final_loss": 0.25,
+            "matrix_error": 1e-3,
+            "learned": True,
+            "train_seconds": 0.01,
+            "steps": 12,
+            "error": "",
+            "output": "/x/a/output.ipynb",
+        },
+        {
+            "learning_rate": 10.0,
+            "epochs": 3,
+            "hidden_sizes": [3],
+            "engine": "10",
+            "run_id": "b",
+            "status": "diverged",
+            "final_loss": None,
+            "matrix_error": None,
+            "learned": None,
+            "train_seconds": None,
+            "steps": None,
+            "error": 'DivergedError: at "epoch" 2, step 1',
+            "output": "/x/b,c/output.ipynb",
+        },
+        {
+            "learning_rate": 1,
+            "epochs": 3,
+            "hidden_sizes": [],
+            "engine": "",
+            "run_id": "c",
+            "status": "not run",
+            "final_loss": float("inf"),
+            "matrix_error": None,
+            "learned": False,
+            "train_seconds": None,
+            "steps": None,
+            "error": "",
+            "output": "o",
+        },
     ]
-    write_results_csv(tmp_path / "results.csv", rows,
-                      ["learning_rate", "epochs", "hidden_sizes", "engine"])
+    write_results_csv(
+        tmp_path / "results.csv", rows, ["learning_rate", "epochs", "hidden_sizes", "engine"]
+    )
     loaded = load_results(tmp_path)
     assert loaded == rows
     assert type(loaded[2]["learning_rate"]) is int and type(loaded[1]["engine"]) is str
@@ -222,13 +275,19 @@ def test_a_small_sweep_runs_every_point_and_writes_its_records(tmp_path, monkeyp
         # results.jsonl holds the whole record: every parameter, the metrics, the loss curve
         assert record["final_loss"] == row["final_loss"] == metrics["final_loss"]
         assert record["epoch_loss"] == metrics["epoch_loss"] and len(record["epoch_loss"]) == 3
-        assert record["reg"] == 0.001 and record["swept"] == ["learning_rate", "epochs",
-                                                              "n_samples"]
+        assert record["reg"] == 0.001 and record["swept"] == [
+            "learning_rate",
+            "epochs",
+            "n_samples",
+        ]
         assert row["output"] == str(folder / "output.ipynb")
         for name in ("metrics.json", "output.ipynb"):
             assert mode(folder / name) == 0o644, name  # the umask, not 0600
-        injected = [c for c in nbformat.read(row["output"], as_version=4).cells
-                    if "injected-parameters" in c.metadata.get("tags", [])]
+        injected = [
+            c
+            for c in nbformat.read(row["output"], as_version=4).cells
+            if "injected-parameters" in c.metadata.get("tags", [])
+        ]
         assert f'results_path = "{folder / "metrics.json"}"' in injected[0].source
         assert not list(folder.glob("*.tmp"))
     assert mode(runs / "t" / "results.csv") == mode(runs / "t" / "results.jsonl") == 0o644
@@ -243,19 +302,24 @@ def test_a_small_sweep_runs_every_point_and_writes_its_records(tmp_path, monkeyp
 def test_failures_are_isolated_recorded_and_failed_runs_rerun(tmp_path, pool):
     # learning_rate 10 diverges; 0.2 raises in the notebook: a failed run
     notebook = fixture_with(tmp_path, "if learning_rate == 0.2:\n    raise RuntimeError('boom')")
-    path = write_sweep(tmp_path, {"learning_rate": [10.0, 0.1, 0.2]}, {"n_samples": 100},
-                       name="f", notebook=notebook)
+    path = write_sweep(
+        tmp_path,
+        {"learning_rate": [10.0, 0.1, 0.2]},
+        {"n_samples": 100},
+        name="f",
+        notebook=notebook,
+    )
     runs = tmp_path / "runs"
-    diverged, ok, failed = run_sweep(load_sweep(path), runs, jobs=2, executor=pool,
-                                     progress=False)
+    diverged, ok, failed = run_sweep(load_sweep(path), runs, jobs=2, executor=pool, progress=False)
     assert [diverged.status, ok.status, failed.status] == [DIVERGED, OK, FAILED]
     assert diverged.error.startswith("DivergedError: training diverged at epoch")
     assert "try a smaller learning_rate than 10" in diverged.error
     recorded = metrics_of(Path(diverged.output).parent)
     assert recorded["status"] == DIVERGED and recorded["ename"] == "DivergedError"
     output = nbformat.read(diverged.output, as_version=4)  # papermill saved the failing cell
-    assert any(o.get("ename") == "DivergedError"
-               for c in output.cells for o in c.get("outputs", []))
+    assert any(
+        o.get("ename") == "DivergedError" for c in output.cells for o in c.get("outputs", [])
+    )
     assert failed.error == "RuntimeError: boom" and failed.attempts == 1
     assert "1 ok, 1 diverged, 1 failed" in summarize([diverged, ok, failed])
     # the next invocation runs the failed run again, not the ok or diverged ones
@@ -267,8 +331,7 @@ def test_failures_are_isolated_recorded_and_failed_runs_rerun(tmp_path, pool):
 
 @pytest.mark.slow
 def test_fail_fast_starts_no_run_after_the_first_that_is_not_ok(tmp_path, monkeypatch, capsys):
-    path = write_sweep(tmp_path, {"learning_rate": [10.0, 0.1, 0.2]}, {"n_samples": 100},
-                       name="ff")
+    path = write_sweep(tmp_path, {"learning_rate": [10.0, 0.1, 0.2]}, {"n_samples": 100}, name="ff")
     runs = tmp_path / "runs"
     monkeypatch.setenv("RUNS_DIR", str(runs))
     assert main([str(path), "--jobs", "1", "--fail-fast", "--no-progress"]) == 1
@@ -281,12 +344,18 @@ def test_fail_fast_starts_no_run_after_the_first_that_is_not_ok(tmp_path, monkey
 @pytest.mark.slow
 def test_the_lesson_notebook_runs_lean_in_a_sweep(tmp_path, pool):
     sweep = load_sweep(ROOT / "sweeps" / "demo.yaml")
-    path = write_sweep(tmp_path, {"batch_size": [100]}, {**sweep.fixed, "epochs": 2,
-                       "n_samples": 200}, name="lesson", notebook=LESSON)
+    path = write_sweep(
+        tmp_path,
+        {"batch_size": [100]},
+        {**sweep.fixed, "epochs": 2, "n_samples": 200},
+        name="lesson",
+        notebook=LESSON,
+    )
     (record,) = run_sweep(load_sweep(path), tmp_path / "runs", executor=pool, progress=False)
     assert record.status == OK, record.error
     assert record.metrics["steps"] == 2 * 2 and record.recorded["demos"] is False
     output = nbformat.read(record.output, as_version=4)
-    images = [o for c in output.cells for o in c.get("outputs", []) if "image/png" in
-              o.get("data", {})]
+    images = [
+        o for c in output.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})
+    ]
     assert not images  # demos=False: no figure, no comparison run

@@ -22,7 +22,7 @@ import psutil
 import pytest
 from test_sweep import FIXTURE, ROOT, fixture_with, metrics_of, write_sweep
 
-from lab3.injected import refuse_unknown_parameters
+from lab3.experiment import refuse_unknown_parameters
 from lab3.sweep import (
     FAILED,
     NOT_RUN,
@@ -56,28 +56,45 @@ def refused(capsys, argv, *messages):
 # ----------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text, message", [
-    ("name: s\nnotebook: {nb}\ngrid: {{}}\ngrdi: {{}}\n",
-     "unknown key 'grdi' (did you mean 'grid'?)"),
-    ("notebook: {nb}\ngrid: {{}}\n", "missing key 'name'"),
-    ("- name\n- s\n", "holds a list"),
-    ("name: s\nnotebook: {nb}\ngrid: [1, 2]\n", "grid must be a mapping"),
-    ("name: s\nnotebook: {nb}\ngrid:\n  epochs: 3\n", "grid 'epochs' must be a non-empty list"),
-    ("name: s\nnotebook: {nb}\ngrid:\n  epochs: []\n", "grid 'epochs' must be a non-empty list"),
-    ("name: s\nnotebook: {nb}\ngrid:\n  epochs: [1, 1]\n", "lists the value 1 twice"),
-    ("name: s\nnotebook: {nb}\ngrid:\n  epochs: [1]\nfixed:\n  epochs: 2\n",
-     "'epochs' is both in grid and in fixed"),
-    ("name: s\nnotebook: {nb}\ngrid: {{}}\n", "the grid is empty"),
-    ("name: s\nnotebook: {nb}\ngrid:\nfixed:\n  epochs: 2\n", "grid must be a mapping"),
-    ("name: s\nnotebook: {nb}\ngrid:\n  epochs: [1]\n  epochs: [2]\n",
-     "the key 'epochs' appears twice"),
-    ("name: s\nname: t\nnotebook: {nb}\ngrid:\n  epochs: [1]\n", "the key 'name' appears twice"),
-    ("name: ../up\nnotebook: {nb}\ngrid:\n  epochs: [1]\n", "name='../up' is not allowed"),
-    (f"name: {'x' * 300}\nnotebook: {{nb}}\ngrid:\n  epochs: [1]\n", "is not allowed"),
-    ("name: s\nnotebook: nowhere/x.ipynb\ngrid:\n  epochs: [1]\n",
-     "notebook 'nowhere/x.ipynb' not found"),
-    ("name: s\nnotebook: {nb}\ngrid: {{\n", "not valid YAML"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (
+            "name: s\nnotebook: {nb}\ngrid: {{}}\ngrdi: {{}}\n",
+            "unknown key 'grdi' (did you mean 'grid'?)",
+        ),
+        ("notebook: {nb}\ngrid: {{}}\n", "missing key 'name'"),
+        ("- name\n- s\n", "holds a list"),
+        ("name: s\nnotebook: {nb}\ngrid: [1, 2]\n", "grid must be a mapping"),
+        ("name: s\nnotebook: {nb}\ngrid:\n  epochs: 3\n", "grid 'epochs' must be a non-empty list"),
+        (
+            "name: s\nnotebook: {nb}\ngrid:\n  epochs: []\n",
+            "grid 'epochs' must be a non-empty list",
+        ),
+        ("name: s\nnotebook: {nb}\ngrid:\n  epochs: [1, 1]\n", "lists the value 1 twice"),
+        (
+            "name: s\nnotebook: {nb}\ngrid:\n  epochs: [1]\nfixed:\n  epochs: 2\n",
+            "'epochs' is both in grid and in fixed",
+        ),
+        ("name: s\nnotebook: {nb}\ngrid: {{}}\n", "the grid is empty"),
+        ("name: s\nnotebook: {nb}\ngrid:\nfixed:\n  epochs: 2\n", "grid must be a mapping"),
+        (
+            "name: s\nnotebook: {nb}\ngrid:\n  epochs: [1]\n  epochs: [2]\n",
+            "the key 'epochs' appears twice",
+        ),
+        (
+            "name: s\nname: t\nnotebook: {nb}\ngrid:\n  epochs: [1]\n",
+            "the key 'name' appears twice",
+        ),
+        ("name: ../up\nnotebook: {nb}\ngrid:\n  epochs: [1]\n", "name='../up' is not allowed"),
+        (f"name: {'x' * 300}\nnotebook: {{nb}}\ngrid:\n  epochs: [1]\n", "is not allowed"),
+        (
+            "name: s\nnotebook: nowhere/x.ipynb\ngrid:\n  epochs: [1]\n",
+            "notebook 'nowhere/x.ipynb' not found",
+        ),
+        ("name: s\nnotebook: {nb}\ngrid: {{\n", "not valid YAML"),
+    ],
+)
 def test_a_bad_sweep_file_is_refused_in_one_line(tmp_path, capsys, monkeypatch, text, message):
     path = tmp_path / "bad.yaml"
     path.write_text(text.format(nb=FIXTURE))
@@ -99,12 +116,15 @@ def test_a_binary_file_and_a_missing_file_are_refused(tmp_path, capsys):
 
 
 def test_a_grid_too_large_is_refused_before_it_is_expanded(tmp_path, capsys):
-    grid = {name: list(range(1, 21)) for name in ("epochs", "batch_size", "seed", "n_samples",
-                                                  "hidden_sizes")}
+    grid = {
+        name: list(range(1, 21))
+        for name in ("epochs", "batch_size", "seed", "n_samples", "hidden_sizes")
+    }
     path = write_sweep(tmp_path, grid)
     start = time.monotonic()
-    err = refused(capsys, [str(path)], "the grid has 3200000 runs, more than the limit of 10000",
-                  "--max-runs")
+    err = refused(
+        capsys, [str(path)], "the grid has 3200000 runs, more than the limit of 10000", "--max-runs"
+    )
     assert time.monotonic() - start < 5
     path = write_sweep(tmp_path, {"epochs": list(range(1, 21)), "seed": list(range(20))})
     with pytest.raises(SweepError, match="has 400 runs, more than the limit of 100"):
@@ -120,8 +140,11 @@ def test_an_alias_bomb_is_refused_quickly_with_a_short_message(tmp_path, capsys)
         lines.append(f"{name}: &{name} [" + ",".join([f"*{previous}"] * 9) + "]")
     bomb = "\n".join(lines)
     path = tmp_path / "bomb.yaml"
-    path.write_text(f"name: s\nnotebook: {FIXTURE}\ngrid:\n  epochs: [1]\nfixed:\n"
-                    + "\n".join("  " + line for line in lines) + "\n")
+    path.write_text(
+        f"name: s\nnotebook: {FIXTURE}\ngrid:\n  epochs: [1]\nfixed:\n"
+        + "\n".join("  " + line for line in lines)
+        + "\n"
+    )
     assert len(bomb) < 600
     start = time.monotonic()
     err = refused(capsys, [str(path)], "fixed 'd' is too large (more than 1000 values")
@@ -141,27 +164,43 @@ def test_a_notebook_outside_the_project_is_refused_unless_absolute(tmp_path):
     assert load_sweep(path).notebook == (tmp_path / "outside.ipynb").resolve()
 
 
-@pytest.mark.parametrize("grid, fixed, messages", [
-    ({"learnig_rate": [0.1]}, None,
-     ["unknown parameter 'learnig_rate' (did you mean 'learning_rate'?)"]),
-    ({"epochs": [2, 2.5]}, None, ["epochs=2.5 is not allowed: expected an int"]),
-    ({"learning_rate": ["1e-3"]}, None, ["YAML reads this number"]),
-    ({"hidden_sizes": [[3], [3.5]]}, None, ["expected a list of int"]),
-    ({"seed": [True]}, None, ["seed=True is not allowed: expected an int"]),
-    ({"epochs": [1]}, {"results_path": "x.json"}, ["results_path is set by the sweep"]),
-    # NaN, infinity, out of range: the notebook's own rules, before anything runs
-    ({"learning_rate": [float("nan")]}, None, ["a finite number (not NaN or infinity)"]),
-    ({"learning_rate": [float("inf"), 0.1]}, None, ["a finite number"]),
-    ({"learning_rate": [-1.0]}, None, ["the notebook's check refuses the run learning_rate=-1.0",
-                                       "learning_rate=-1.0 is not allowed"]),
-    ({"batch_size": [50, 500]}, None, ["refuses the run batch_size=500",
-                                       "batch_size=500 is not allowed"]),
-    # a 400-digit number, as an int and where a float is expected
-    ({"epochs": [10**400]}, None, ["an integer between -2**63 and 2**63 - 1"]),
-    ({"learning_rate": [10**400]}, None, ["an integer between -2**63 and 2**63 - 1"]),
-])
-def test_validation_refuses_bad_values_and_nothing_runs(tmp_path, monkeypatch, capsys, grid,
-                                                        fixed, messages):
+@pytest.mark.parametrize(
+    "grid, fixed, messages",
+    [
+        (
+            {"learnig_rate": [0.1]},
+            None,
+            ["unknown parameter 'learnig_rate' (did you mean 'learning_rate'?)"],
+        ),
+        ({"epochs": [2, 2.5]}, None, ["epochs=2.5 is not allowed: expected an int"]),
+        ({"learning_rate": ["1e-3"]}, None, ["YAML reads this number"]),
+        ({"hidden_sizes": [[3], [3.5]]}, None, ["expected a list of int"]),
+        ({"seed": [True]}, None, ["seed=True is not allowed: expected an int"]),
+        ({"epochs": [1]}, {"results_path": "x.json"}, ["results_path is set by the sweep"]),
+        # NaN, infinity, out of range: the notebook's own rules, before anything runs
+        ({"learning_rate": [float("nan")]}, None, ["a finite number (not NaN or infinity)"]),
+        ({"learning_rate": [float("inf"), 0.1]}, None, ["a finite number"]),
+        (
+            {"learning_rate": [-1.0]},
+            None,
+            [
+                "the notebook's check refuses the run learning_rate=-1.0",
+                "learning_rate=-1.0 is not allowed",
+            ],
+        ),
+        (
+            {"batch_size": [50, 500]},
+            None,
+            ["refuses the run batch_size=500", "batch_size=500 is not allowed"],
+        ),
+        # a 400-digit number, as an int and where a float is expected
+        ({"epochs": [10**400]}, None, ["an integer between -2**63 and 2**63 - 1"]),
+        ({"learning_rate": [10**400]}, None, ["an integer between -2**63 and 2**63 - 1"]),
+    ],
+)
+def test_validation_refuses_bad_values_and_nothing_runs(
+    tmp_path, monkeypatch, capsys, grid, fixed, messages
+):
     path = write_sweep(tmp_path, grid, fixed)
     runs = tmp_path / "runs"
     monkeypatch.setenv("RUNS_DIR", str(runs))
@@ -191,8 +230,11 @@ def test_an_unwritable_full_or_read_only_runs_folder_is_one_line(tmp_path, capsy
     monkeypatch.setenv("RUNS_DIR", str(blocker / "runs"))  # under a file: cannot be made
     refused(capsys, [str(path)], "cannot write in the runs folder")
     monkeypatch.setenv("RUNS_DIR", str(tmp_path / "runs"))
-    for code, text in ((errno.ENOSPC, "No space left on device"),
-                       (errno.EROFS, "Read-only file system")):
+    for code, text in (
+        (errno.ENOSPC, "No space left on device"),
+        (errno.EROFS, "Read-only file system"),
+    ):
+
         def full(*args, code=code, text=text, **kwargs):
             raise OSError(code, text)
 
@@ -223,8 +265,9 @@ def fake_papermill(monkeypatch, behaviour):
         calls.append(kwargs)
         Path(output).write_text("{}")
         behaviour(len(calls), kwargs)
-        Path(parameters["results_path"]).write_text(json.dumps(
-            {"parameters": {"epochs": 1}, "status": "ok", "final_loss": 0.5}))
+        Path(parameters["results_path"]).write_text(
+            json.dumps({"parameters": {"epochs": 1}, "status": "ok", "final_loss": 0.5})
+        )
 
     monkeypatch.setattr(papermill, "execute_notebook", execute_notebook)
     monkeypatch.setattr(execute_module.time, "sleep", lambda seconds: None)
@@ -287,8 +330,9 @@ def test_a_run_locked_by_another_sweep_is_not_run_twice(tmp_path, monkeypatch):
         fcntl.flock(handle, fcntl.LOCK_EX)  # another sweep is running it
         assert execute_run(plan, FIXTURE) == {"status": "busy"}
         # meanwhile the other sweep finishes it
-        plan.metrics_path.write_text(json.dumps({"parameters": plan.expected, "status": "ok",
-                                                 "final_loss": 0.25}))
+        plan.metrics_path.write_text(
+            json.dumps({"parameters": plan.expected, "status": "ok", "final_loss": 0.25})
+        )
     data = execute_run(plan, FIXTURE, wait=True)
     assert data["final_loss"] == 0.25 and data["reused"] and not calls
 
@@ -305,16 +349,23 @@ class _OtherSweepHoldsTheFirstRun(cf.Executor):
         if plan.parameters["epochs"] == 1 and not wait:
             future.set_result({"status": "busy"})
         else:
-            future.set_result({"parameters": plan.expected, "status": "ok", "final_loss": 0.5,
-                               "reused": plan.parameters["epochs"] == 1})
+            future.set_result(
+                {
+                    "parameters": plan.expected,
+                    "status": "ok",
+                    "final_loss": 0.5,
+                    "reused": plan.parameters["epochs"] == 1,
+                }
+            )
         return future
 
 
 def test_a_run_another_sweep_holds_is_requeued_then_waited_for_and_reused(tmp_path):
     path = write_sweep(tmp_path, {"epochs": [1, 2, 3]}, name="two")
     executor = _OtherSweepHoldsTheFirstRun()
-    records = run_sweep(load_sweep(path), tmp_path / "runs", jobs=1, executor=executor,
-                        progress=False)
+    records = run_sweep(
+        load_sweep(path), tmp_path / "runs", jobs=1, executor=executor, progress=False
+    )
     assert executor.calls == [(1, False), (2, False), (3, False), (1, True)]
     assert [r.status for r in records] == [OK, OK, OK]
     assert [r.executed for r in records] == [False, True, True]  # the other sweep ran it
@@ -332,8 +383,14 @@ def test_a_lost_scheduler_ends_the_sweep_with_its_runs_recorded(tmp_path):
     answers = iter([None, "lost the Dask scheduler at tcp://x:1"])
     start = time.monotonic()
     with pytest.raises(ExecutorLost, match="lost the Dask scheduler"):
-        run_sweep(load_sweep(path), tmp_path / "runs", jobs=2, executor=_Stuck(), progress=False,
-                  health=lambda: next(answers))
+        run_sweep(
+            load_sweep(path),
+            tmp_path / "runs",
+            jobs=2,
+            executor=_Stuck(),
+            progress=False,
+            health=lambda: next(answers),
+        )
     assert time.monotonic() - start < 10
     rows = load_results(tmp_path / "runs" / "lost")
     assert [r["status"] for r in rows] == [NOT_RUN] * 3
@@ -356,9 +413,11 @@ def test_an_unknown_papermill_parameter_is_refused():
 # Real kernels: a run that hangs or dies, signals, papermill's -p (slow)
 # ----------------------------------------------------------------------------------------------
 
-FAULTS = ("import os, time\n"
-          "if epochs == 2:\n    time.sleep(600)  # hangs\n"
-          "if epochs == 3:\n    os._exit(1)  # the kernel dies")
+FAULTS = (
+    "import os, time\n"
+    "if epochs == 2:\n    time.sleep(600)  # hangs\n"
+    "if epochs == 3:\n    os._exit(1)  # the kernel dies"
+)
 
 
 @pytest.mark.slow
@@ -366,8 +425,9 @@ def test_a_hung_run_times_out_and_a_dying_kernel_is_failed_once(tmp_path):
     notebook = fixture_with(tmp_path, FAULTS)
     path = write_sweep(tmp_path, {"epochs": [1, 2, 3]}, name="faults", notebook=notebook)
     start = time.monotonic()
-    ok, hung, died = run_sweep(load_sweep(path), tmp_path / "runs", jobs=2, progress=False,
-                               timeout=8)
+    ok, hung, died = run_sweep(
+        load_sweep(path), tmp_path / "runs", jobs=2, progress=False, timeout=8
+    )
     assert time.monotonic() - start < 60
     assert (ok.status, hung.status, died.status) == (OK, TIMEOUT, FAILED)
     assert "took longer than 8 s" in hung.error
@@ -407,15 +467,24 @@ def test_sigterm_keeps_finished_runs_and_sigkill_leaves_no_process(tmp_path):
     command = [sys.executable, "-m", "lab3.sweep", str(path), "--jobs", "2", "--no-progress"]
 
     def start():
-        return subprocess.Popen(command, env={**os.environ, "RUNS_DIR": str(runs)}, cwd=ROOT,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        return subprocess.Popen(
+            command,
+            env={**os.environ, "RUNS_DIR": str(runs)},
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
     def hung_kernels_started(proc):
         return any("ipykernel" in command_line(p) for p in descendants(proc.pid))
 
     proc = start()
-    wait_until(lambda: list(runs.glob("sig/epochs=1*/metrics.json"))
-               and hung_kernels_started(proc), 120, "the ok run did not finish")
+    wait_until(
+        lambda: list(runs.glob("sig/epochs=1*/metrics.json")) and hung_kernels_started(proc),
+        120,
+        "the ok run did not finish",
+    )
     children = descendants(proc.pid)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=30)
@@ -435,9 +504,14 @@ def test_sigterm_keeps_finished_runs_and_sigkill_leaves_no_process(tmp_path):
 @pytest.mark.slow
 def test_papermill_with_an_unknown_parameter_stops_at_the_check_cell(tmp_path):
     with pytest.raises(papermill.PapermillExecutionError) as error:
-        papermill.execute_notebook(str(FIXTURE), str(tmp_path / "out.ipynb"), kernel_name="lab3",
-                                   parameters={"learnig_rate": 0.5, "epochs": 1},
-                                   progress_bar=False, cwd=str(tmp_path))
+        papermill.execute_notebook(
+            str(FIXTURE),
+            str(tmp_path / "out.ipynb"),
+            kernel_name="lab3",
+            parameters={"learnig_rate": 0.5, "epochs": 1},
+            progress_bar=False,
+            cwd=str(tmp_path),
+        )
     assert error.value.ename == "ValueError"
     assert "parameter='learnig_rate' is not allowed" in error.value.evalue
     assert "did you mean 'learning_rate'?" in error.value.evalue
@@ -453,13 +527,22 @@ def test_a_sweep_runs_on_dask_and_ends_when_its_scheduler_is_lost(tmp_path, monk
         port = probe.getsockname()[1]
     address, dask = f"tcp://127.0.0.1:{port}", str(Path(sys.executable).parent / "dask")
     quiet = dict(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    scheduler = subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port),
-                                  "--no-dashboard"], **quiet)
-    worker = subprocess.Popen([dask, "worker", address, "--nthreads", "1", "--nworkers", "1",
-                               "--no-dashboard"], **quiet)
+    scheduler = subprocess.Popen(
+        [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"], **quiet
+    )
+    worker = subprocess.Popen(
+        [dask, "worker", address, "--nthreads", "1", "--nworkers", "1", "--no-dashboard"], **quiet
+    )
     try:
-        path = write_sweep(tmp_path, {"epochs": [1, 2]}, name="dask",
-                           notebook=fixture_with(tmp_path, FAULTS))
+
+        def listening():  # a refused port fails at once (issue 24): wait for the scheduler
+            with socket.socket() as probe:
+                return probe.connect_ex(("127.0.0.1", port)) == 0
+
+        wait_until(listening, 30, "the scheduler did not start")
+        path = write_sweep(
+            tmp_path, {"epochs": [1, 2]}, name="dask", notebook=fixture_with(tmp_path, FAULTS)
+        )
         runs = tmp_path / "runs"
         monkeypatch.setenv("RUNS_DIR", str(runs))
 

@@ -38,14 +38,30 @@ from lab3.sweep import cli as cli_module
 # ----------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("statuses", "expected"), [
-    ([OK, OK], 0), ([DIVERGED, DIVERGED], 0), ([OK, DIVERGED], 0), ([OK, FAILED], 1),
-    ([DIVERGED, TIMEOUT], 1), ([OK, NOT_RUN], 1)])
-def test_the_sweep_exits_0_when_every_run_is_ok_or_diverged(tmp_path, monkeypatch, capsys,
-                                                          statuses, expected):
-    records = [RunRecord(f"r{i}", {"learning_rate": 0.1 * (i + 1)}, status, "o",
-                         "" if status == OK else f"{status}: why")
-               for i, status in enumerate(statuses)]
+@pytest.mark.parametrize(
+    ("statuses", "expected"),
+    [
+        ([OK, OK], 0),
+        ([DIVERGED, DIVERGED], 0),
+        ([OK, DIVERGED], 0),
+        ([OK, FAILED], 1),
+        ([DIVERGED, TIMEOUT], 1),
+        ([OK, NOT_RUN], 1),
+    ],
+)
+def test_the_sweep_exits_0_when_every_run_is_ok_or_diverged(
+    tmp_path, monkeypatch, capsys, statuses, expected
+):
+    records = [
+        RunRecord(
+            f"r{i}",
+            {"learning_rate": 0.1 * (i + 1)},
+            status,
+            "o",
+            "" if status == OK else f"{status}: why",
+        )
+        for i, status in enumerate(statuses)
+    ]
     monkeypatch.setattr(cli_module, "run_sweep", lambda *args, **kwargs: records)
     monkeypatch.setenv("RUNS_DIR", str(tmp_path / "runs"))
     path = write_sweep(tmp_path, {"epochs": [1, 2]})
@@ -73,8 +89,11 @@ def test_a_sweep_file_outside_the_project_finds_the_lessons_notebook(tmp_path, n
 def test_a_notebook_found_nowhere_says_what_to_write(tmp_path):
     path = tmp_path / "mine.yaml"
     path.write_text("name: mine\nnotebook: 04_batch_sgd.ipynb\ngrid:\n  epochs: [1]\n")
-    with pytest.raises(SweepError, match=r"not found \(looked in .* and in .*notebooks\): write "
-                                         r"a lesson's file name such as 04_batched_sgd.ipynb"):
+    with pytest.raises(
+        SweepError,
+        match=r"not found \(looked in .* and in .*notebooks\): write "
+        r"a lesson's file name such as 04_batched_sgd.ipynb",
+    ):
         load_sweep(path)
 
 
@@ -92,16 +111,18 @@ class _Instant(cf.Executor):
         return future
 
 
-def test_a_second_sweep_file_with_the_same_name_is_refused_naming_both(tmp_path, monkeypatch,
-                                                                      capsys):
+def test_a_second_sweep_file_with_the_same_name_is_refused_naming_both(
+    tmp_path, monkeypatch, capsys
+):
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     first = write_sweep(tmp_path / "a", {"epochs": [1, 2]}, name="same")
     second = write_sweep(tmp_path / "b", {"epochs": [3]}, name="same")
     runs = tmp_path / "runs"
     run_sweep(load_sweep(first), runs, executor=_Instant(), progress=False, log=False)
-    results = {name: (runs / "same" / name).read_bytes() for name in ("results.csv",
-                                                                         "results.jsonl")}
+    results = {
+        name: (runs / "same" / name).read_bytes() for name in ("results.csv", "results.jsonl")
+    }
     monkeypatch.setenv("RUNS_DIR", str(runs))
     assert main([str(second), "--no-progress"]) == 2
     err = capsys.readouterr().err.strip()
@@ -110,7 +131,8 @@ def test_a_second_sweep_file_with_the_same_name_is_refused_naming_both(tmp_path,
     for name, content in results.items():  # nothing replaced
         assert (runs / "same" / name).read_bytes() == content
     assert sorted(p.name for p in (runs / "same").iterdir() if p.is_dir()) == [
-        plan.run_id for plan in plan_runs(validate(load_sweep(first)), runs / "same")]
+        plan.run_id for plan in plan_runs(validate(load_sweep(first)), runs / "same")
+    ]
     # the first file again is welcome: its finished runs are reused
     records = run_sweep(load_sweep(first), runs, executor=_Instant(), progress=False, log=False)
     assert [r.executed for r in records] == [False, False]
@@ -121,8 +143,9 @@ def test_a_runs_folder_whose_sweep_file_is_gone_is_taken_over(tmp_path):
     first = write_sweep(tmp_path / "a", {"epochs": [1]}, name="moved")
     run_sweep(load_sweep(first), tmp_path / "runs", executor=_Instant(), progress=False, log=False)
     moved = first.rename(tmp_path / "moved.yaml")  # e.g. the project folder was renamed
-    records = run_sweep(load_sweep(moved), tmp_path / "runs", executor=_Instant(),
-                        progress=False, log=False)
+    records = run_sweep(
+        load_sweep(moved), tmp_path / "runs", executor=_Instant(), progress=False, log=False
+    )
     assert [r.status for r in records] == [OK]
     owner = json.loads((tmp_path / "runs" / "moved" / "sweep-file.json").read_text())
     assert owner["sweep_file"] == str(moved.resolve())
@@ -137,8 +160,13 @@ def huge_grid(folder, bad_batch):
     """20,000 runs of the lesson; the last batch size is ``bad_batch``."""
     learning_rates = [round(0.0005 * (i + 1), 6) for i in range(1000)]
     batch_sizes = list(range(1, 20)) + [bad_batch]
-    return write_sweep(folder, {"learning_rate": learning_rates, "batch_size": batch_sizes},
-                       {"demos": False}, name="huge", notebook=LESSON)
+    return write_sweep(
+        folder,
+        {"learning_rate": learning_rates, "batch_size": batch_sizes},
+        {"demos": False},
+        name="huge",
+        notebook=LESSON,
+    )
 
 
 @pytest.mark.slow  # computes for seconds (20,000 checks under tracemalloc)
@@ -156,8 +184,9 @@ def test_a_grid_over_the_run_limit_is_still_validated_run_by_run_in_flat_memory(
     assert peak < 8e6, f"validating 20,000 runs peaked at {peak / 1e6:.1f} MB"
 
 
-def test_max_runs_above_the_default_refuses_a_bad_run_before_any_kernel(tmp_path, monkeypatch,
-                                                                       capsys):
+def test_max_runs_above_the_default_refuses_a_bad_run_before_any_kernel(
+    tmp_path, monkeypatch, capsys
+):
     monkeypatch.setenv("RUNS_DIR", str(tmp_path / "runs"))
     monkeypatch.setattr(cli_module, "run_sweep", lambda *a, **k: pytest.fail("a run started"))
     assert main([str(huge_grid(tmp_path, 5000)), "--max-runs", "20000"]) == 2
@@ -179,8 +208,9 @@ def test_a_run_whose_notebook_cannot_be_saved_leaves_no_ok_metrics(tmp_path, mon
 
     def full_disk_at_the_end(notebook, output, parameters, **kwargs):
         # the notebook ran through and wrote its ok metrics; saving it fills the disk
-        Path(parameters["results_path"]).write_text(json.dumps(
-            {"parameters": plan.expected, "status": OK, "final_loss": 0.5}))
+        Path(parameters["results_path"]).write_text(
+            json.dumps({"parameters": plan.expected, "status": OK, "final_loss": 0.5})
+        )
         Path(output).write_text('{"cells": [')  # cut short
         raise OSError(errno.ENOSPC, "No space left on device")
 
@@ -204,8 +234,13 @@ def test_make_lab_on_a_busy_port_names_it_and_says_how_to_choose_another():
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        done = subprocess.run(["make", "-s", "lab", f"LAB_PORT={port}"], cwd=ROOT,
-                              capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            ["make", "-s", "lab", f"LAB_PORT={port}"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     assert done.returncode != 0
     assert f"port {port} on 127.0.0.1 is busy" in done.stderr
     assert "LAB_PORT" in done.stderr and "Traceback" not in done.stderr + done.stdout
@@ -221,13 +256,20 @@ def test_an_all_diverged_sweep_written_outside_the_project_reports_and_exits_0(t
     outside = tmp_path / "mine"
     outside.mkdir()
     path = outside / "too-far.yaml"
-    path.write_text("name: too-far\nnotebook: 04_batched_sgd.ipynb\n"
-                    "grid:\n  learning_rate: [50.0, 100.0]\n"
-                    "fixed:\n  epochs: 1\n  demos: false\n")
+    path.write_text(
+        "name: too-far\nnotebook: 04_batched_sgd.ipynb\n"
+        "grid:\n  learning_rate: [50.0, 100.0]\n"
+        "fixed:\n  epochs: 1\n  demos: false\n"
+    )
     env = {**os.environ, "RUNS_DIR": str(tmp_path / "runs")}
-    done = subprocess.run([sys.executable, "-m", "lab3.sweep", str(path), "--report",
-                           "--no-progress"], cwd=outside, env=env, capture_output=True,
-                          text=True, timeout=240)
+    done = subprocess.run(
+        [sys.executable, "-m", "lab3.sweep", str(path), "--report", "--no-progress"],
+        cwd=outside,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert done.returncode == 0, done.stderr
     assert "2 diverged" in done.stdout
     html = (tmp_path / "runs" / "too-far" / "report.html").read_text()

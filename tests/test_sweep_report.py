@@ -26,11 +26,22 @@ SWEPT = ["reg", "learning_rate", "batch_size"]
 
 
 def record(status="ok", **values):
-    base = {"status": status, "swept": SWEPT, "run_id": "r", "error": "" if status == "ok"
-            else f"{status}: something", "output": "o", "epochs": 5}
+    base = {
+        "status": status,
+        "swept": SWEPT,
+        "run_id": "r",
+        "error": "" if status == "ok" else f"{status}: something",
+        "output": "o",
+        "epochs": 5,
+    }
     if status == "ok":
-        base.update(final_loss=0.01, matrix_error=0.05, learned=True, steps=50,
-                    epoch_loss=[0.3, 0.1, 0.05, 0.02, 0.01])
+        base.update(
+            final_loss=0.01,
+            matrix_error=0.05,
+            learned=True,
+            steps=50,
+            epoch_loss=[0.3, 0.1, 0.05, 0.02, 0.01],
+        )
     return {**base, **values}
 
 
@@ -42,8 +53,15 @@ def grid_records():
         for lr in (0.1, 0.5):
             for batch in (1, 10, 100):
                 loss = (reg + 0.001) * lr * batch
-                records.append(record(reg=reg, learning_rate=lr, batch_size=batch,
-                                      final_loss=loss, matrix_error=math.sqrt(loss)))
+                records.append(
+                    record(
+                        reg=reg,
+                        learning_rate=lr,
+                        batch_size=batch,
+                        final_loss=loss,
+                        matrix_error=math.sqrt(loss),
+                    )
+                )
     records[0] = record("diverged", reg=0.0, learning_rate=0.1, batch_size=1)
     missing = records[5]
     for key in ("final_loss", "matrix_error", "epoch_loss", "steps", "learned"):
@@ -75,23 +93,28 @@ def test_loss_curve_legend_names_every_varying_parameter_and_skips_missing_curve
     fig = figures.plot_loss_curves(records)
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert len(labels) == 10  # 12 runs, one diverged, one without its curve
-    assert all(re.fullmatch(r"reg=[\d.]+, learning_rate=[\d.]+, batch_size=\d+", t)
-               for t in labels), labels
+    assert all(
+        re.fullmatch(r"reg=[\d.]+, learning_rate=[\d.]+, batch_size=\d+", t) for t in labels
+    ), labels
     assert len(set(labels)) == len(labels)
     plt.close(fig)
 
 
 def test_no_labels_overlap_in_a_crowded_heatmap():
-    records = [record(learning_rate=lr, batch_size=b, final_loss=lr * b, swept=["learning_rate",
-                                                                           "batch_size"])
-               for lr in [0.001 * 2**i for i in range(12)] for b in range(1, 13)]
+    records = [
+        record(
+            learning_rate=lr, batch_size=b, final_loss=lr * b, swept=["learning_rate", "batch_size"]
+        )
+        for lr in [0.001 * 2**i for i in range(12)]
+        for b in range(1, 13)
+    ]
     fig = figures.plot_heatmaps(records, "final_loss")
     fig.canvas.draw()
     ax = fig.axes[0]
     renderer = fig.canvas.get_renderer()
     for ticks in (ax.get_xticklabels(), ax.get_yticklabels()):
         boxes = [t.get_window_extent(renderer) for t in ticks if t.get_text()]
-        assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+        assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
     assert not ax.texts  # 144 cells: colours only, no numbers crammed in
     plt.close(fig)
 
@@ -111,8 +134,10 @@ def test_show_prints_one_line_saying_why_a_figure_cannot_be_drawn(capsys):
     records = [record(learning_rate=0.1, batch_size=1, reg=0.0)]  # one run: nothing varies
     figures.show(figures.plot_heatmaps, records, "final_loss")
     out = capsys.readouterr().out
-    assert out == ("heatmaps: nothing to draw: nothing varies in this sweep; a heatmap needs a "
-                   "parameter with two values or more\n")
+    assert out == (
+        "heatmaps: nothing to draw: nothing varies in this sweep; a heatmap needs a "
+        "parameter with two values or more\n"
+    )
     assert not plt.get_fignums()  # no half-drawn figure left behind
     figures.show(figures.plot_loss_curves, records)  # one run has a curve: drawn, not explained
     assert capsys.readouterr().out == ""
@@ -120,9 +145,14 @@ def test_show_prints_one_line_saying_why_a_figure_cannot_be_drawn(capsys):
 
 @pytest.mark.parametrize("varying_name", ["learning_rate", "batch_size", "epochs", "reg"])
 def test_a_heatmap_over_one_varying_parameter_is_one_row_labelled_with_it(varying_name):
-    records = [record(**{"learning_rate": 0.1, "batch_size": 10, "reg": 0.0, varying_name: v},
-                      swept=[varying_name], final_loss=0.1 * (i + 1))
-               for i, v in enumerate((1, 2, 3))]
+    records = [
+        record(
+            **{"learning_rate": 0.1, "batch_size": 10, "reg": 0.0, varying_name: v},
+            swept=[varying_name],
+            final_loss=0.1 * (i + 1),
+        )
+        for i, v in enumerate((1, 2, 3))
+    ]
     fig = figures.plot_heatmaps(records, "final_loss")
     (panel,) = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
     assert panel.get_xlabel() == varying_name and panel.get_ylabel() == ""
@@ -135,8 +165,11 @@ def test_the_shipped_example_is_the_default_sweep_and_retrains_to_its_numbers():
 
     records = load_records(sweep_folder(""))
     assert sweep_folder("") == EXAMPLE_RECORDS
-    assert len(records) == 24 and figures.varying(records) == ["batch_size", "learning_rate",
-                                                              "epochs"]
+    assert len(records) == 24 and figures.varying(records) == [
+        "batch_size",
+        "learning_rate",
+        "epochs",
+    ]
     for r in records:
         assert r["status"] == "ok" and r["learned"] is (r["matrix_error"] < LEARNED_BELOW)
         assert not Path(r["output"]).is_absolute()
@@ -159,10 +192,20 @@ def test_sweep_folder_resolves_from_anywhere(tmp_path, monkeypatch):
 def test_the_report_renders_offline_titled_with_code_hidden_even_with_no_ok_run(tmp_path):
     sweep_dir = tmp_path / "runs" / "nothing-ok"
     sweep_dir.mkdir(parents=True)
-    lines = [json.dumps({"run_id": f"r{i}", "status": "failed", "learned": None,
-                         "parameters": {"learning_rate": lr, "batch_size": 10, "epochs": 1},
-                         "swept": ["learning_rate"], "error": "ValueError: boom", "output": "o"})
-             for i, lr in enumerate((0.1, 0.5))]
+    lines = [
+        json.dumps(
+            {
+                "run_id": f"r{i}",
+                "status": "failed",
+                "learned": None,
+                "parameters": {"learning_rate": lr, "batch_size": 10, "epochs": 1},
+                "swept": ["learning_rate"],
+                "error": "ValueError: boom",
+                "output": "o",
+            }
+        )
+        for i, lr in enumerate((0.1, 0.5))
+    ]
     (sweep_dir / "results.jsonl").write_text("\n".join(lines) + "\n")
     html = write_report(sweep_dir).read_text()
     assert "<title>nothing-ok</title>" in html

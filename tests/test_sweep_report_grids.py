@@ -43,8 +43,11 @@ def small_grids(draw):
     for name in names:
         room = MAX_RUNS // math.prod(len(v) for v in grid.values()) if grid else MAX_RUNS
         size = draw(st.integers(1, max(1, min(4, room, len(KNOBS[name])))))
-        values = draw(st.lists(st.sampled_from(KNOBS[name]), min_size=size, max_size=size,
-                               unique_by=json.dumps))
+        values = draw(
+            st.lists(
+                st.sampled_from(KNOBS[name]), min_size=size, max_size=size, unique_by=json.dumps
+            )
+        )
         grid[name] = values
     fixed = {} if "epochs" in grid else {"epochs": draw(st.sampled_from([1, 2, 3]))}
     return draw(st.sampled_from(LESSONS)), grid, fixed
@@ -56,17 +59,27 @@ def assert_report_builds(tmp_path, lesson, grid, fixed):
     html = write_report(sweep_dir)
     assert html.is_file() and html.stat().st_size > 0
     executed = nbformat.read(sweep_dir / "report.ipynb", as_version=4)
-    errors = [output for cell in executed.cells for output in cell.get("outputs", [])
-              if output.output_type == "error"
-              or (output.output_type == "stream" and output.name == "stderr"
-                  and "Traceback" in output.text)]
+    errors = [
+        output
+        for cell in executed.cells
+        for output in cell.get("outputs", [])
+        if output.output_type == "error"
+        or (
+            output.output_type == "stream"
+            and output.name == "stderr"
+            and "Traceback" in output.text
+        )
+    ]
     assert not errors, errors
     assert "Traceback" not in html.read_text()
 
 
 @pytest.mark.slow
-@settings(max_examples=6, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=6,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(small_grids())
 # the shapes that must read sensibly, first: the issue's own example (epochs 10 and 20, which
 # the old report could not pair), one value per parameter (one run), runs that all diverge, one

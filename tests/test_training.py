@@ -11,9 +11,10 @@ import pytest
 import torch
 
 import lab3
-from lab3 import backprop, checks
+from lab3 import backprop, validation
 from lab3.mlp import MultiLayerPerceptron
-from lab3.training import ENGINES, DivergedError, History, Settings, train, validate_settings
+from lab3.training.loop import DivergedError, History, train
+from lab3.training.settings import ENGINES, TrainingSettings, validate_settings
 
 ATOL = 1e-5  # float32 training runs agree to about 1e-6; a real difference is far larger
 
@@ -26,13 +27,16 @@ def assert_same_parameters(ours, theirs, atol=ATOL):
     assert len(ours) == len(theirs)
     for a, b in zip(ours, theirs):
         assert tuple(a.shape) == tuple(b.shape)
-        np.testing.assert_allclose(np.asarray(a.detach()), np.asarray(b.detach()), rtol=0,
-                                   atol=atol)
+        np.testing.assert_allclose(
+            np.asarray(a.detach()), np.asarray(b.detach()), rtol=0, atol=atol
+        )
 
 
 def largest_difference(ours, theirs):
-    return max(float((np.asarray(a.detach()) - np.asarray(b.detach())).__abs__().max())
-               for a, b in zip(ours, theirs))
+    return max(
+        float((np.asarray(a.detach()) - np.asarray(b.detach())).__abs__().max())
+        for a, b in zip(ours, theirs)
+    )
 
 
 def trained(engine, inputs, targets, model=None, **settings):
@@ -65,13 +69,18 @@ def torch_nn_sgd(model, inputs, targets, epochs, batch_size, learning_rate, reg)
     net = torch.nn.Sequential(*layers)
     linears = [layer for layer in layers if isinstance(layer, torch.nn.Linear)]
     # d/dW of reg * ||W||^2 is 2 * reg * W: weight decay adds wd * W to the gradient.
-    decays = [(p, 2 * reg if p is layer.weight else 0.0)
-              for layer in linears for p in (layer.weight, layer.bias)]
+    decays = [
+        (p, 2 * reg if p is layer.weight else 0.0)
+        for layer in linears
+        for p in (layer.weight, layer.bias)
+    ]
     loss_function = torch.nn.MSELoss()  # mean over every element, as the lab's mse
     for _ in range(epochs):
         for s in range(0, inputs.shape[1], batch_size):
             net.zero_grad()
-            loss = loss_function(net(inputs[:, s:s + batch_size].T), targets[:, s:s + batch_size].T)
+            loss = loss_function(
+                net(inputs[:, s : s + batch_size].T), targets[:, s : s + batch_size].T
+            )
             loss.backward()
             with torch.no_grad():
                 for p, decay in decays:
@@ -101,7 +110,7 @@ def backprop_sgd(model, inputs, targets, epochs, batch_size, learning_rate, reg,
     for epoch in range(epochs):
         x, y = (x_all, y_all) if orders is None else (x_all[orders[epoch]], y_all[orders[epoch]])
         for s in range(0, len(x), batch_size):
-            xb, yb = x[s:s + batch_size], y[s:s + batch_size]
+            xb, yb = x[s : s + batch_size], y[s : s + batch_size]
             losses.append(backprop.objective(weights, biases, xb, yb, activation=activation))
             dW, db = backprop.gradients(weights, biases, xb, yb, reg=reg, activation=activation)
             weights = [w - learning_rate * g for w, g in zip(weights, dW)]
@@ -109,11 +118,19 @@ def backprop_sgd(model, inputs, targets, epochs, batch_size, learning_rate, reg,
     return weights, biases, losses
 
 
-@pytest.mark.parametrize("hidden_sizes, activation, batch_size", [
-    ([3], "relu", 1), ([4, 3], "relu", 4), ([], "relu", 3), ([5], "relu", 10),
-    ([3], "identity", 1), ([4, 3], "identity", 4), ([4, 3], ["relu", "identity"], 3),
-    ([3, 4], ["identity", "relu"], 10),
-])
+@pytest.mark.parametrize(
+    "hidden_sizes, activation, batch_size",
+    [
+        ([3], "relu", 1),
+        ([4, 3], "relu", 4),
+        ([], "relu", 3),
+        ([5], "relu", 10),
+        ([3], "identity", 1),
+        ([4, 3], "identity", 4),
+        ([4, 3], ["relu", "identity"], 3),
+        ([3, 4], ["identity", "relu"], 10),
+    ],
+)
 def test_manual_engine_is_backprop_gradients_plus_sgd(hidden_sizes, activation, batch_size):
     """The fast engine computes lab3.gradients' formulas, for both hidden activations."""
     inputs, targets = data(n=10)  # batch 4 and 3 leave a short last batch
@@ -130,14 +147,17 @@ def test_manual_engine_is_backprop_gradients_plus_sgd(hidden_sizes, activation, 
     assert history.steps == 4 * math.ceil(10 / batch_size)
 
 
-@pytest.mark.parametrize("hidden_sizes, activation, batch_size, shuffle", [
-    ([3], "relu", 1, False),
-    ([5, 4], "relu", 7, False),
-    ([3, 3], ["identity", "relu"], 10, False),
-    ([4], "identity", 60, False),
-    ([], "relu", 5, False),
-    ([3], "relu", 6, True),
-])
+@pytest.mark.parametrize(
+    "hidden_sizes, activation, batch_size, shuffle",
+    [
+        ([3], "relu", 1, False),
+        ([5, 4], "relu", 7, False),
+        ([3, 3], ["identity", "relu"], 10, False),
+        ([4], "identity", 60, False),
+        ([], "relu", 5, False),
+        ([3], "relu", 6, True),
+    ],
+)
 def test_engines_agree(hidden_sizes, activation, batch_size, shuffle):
     inputs, targets = data(n=60)
     model = MultiLayerPerceptron(hidden_sizes=hidden_sizes, activation=activation, seed=3)
@@ -158,8 +178,9 @@ def test_full_batch_is_gradient_descent(engine):
     weights, biases, losses = backprop_sgd(model, inputs, targets, **settings)
     ours, history = trained(engine, inputs, targets, model, **settings)
     assert history.steps == 5  # one step per epoch
-    assert_same_parameters(ours.parameters(),
-                           [torch.tensor(p) for pair in zip(weights, biases) for p in pair])
+    assert_same_parameters(
+        ours.parameters(), [torch.tensor(p) for pair in zip(weights, biases) for p in pair]
+    )
     # The order of the samples does not matter to a full-batch step.
     shuffled, _ = trained(engine, inputs, targets, model, shuffle=True, seed=8, **settings)
     assert_same_parameters(shuffled.parameters(), ours.parameters(), atol=1e-6)
@@ -211,8 +232,9 @@ def test_history_records_the_run(engine):
     inputs, targets = data(n=23)
     model = MultiLayerPerceptron(seed=7)
     first_batch_loss = lab3.mse(targets[:, :5].T, model.forward(inputs[:, :5].T)).item()
-    history = train(model, inputs, targets, epochs=3, batch_size=5, learning_rate=0.2, reg=0.01,
-                    engine=engine)
+    history = train(
+        model, inputs, targets, epochs=3, batch_size=5, learning_rate=0.2, reg=0.01, engine=engine
+    )
     assert isinstance(history, History)
     assert history.steps == len(history.step_loss) == 3 * 5  # 23 samples: 4 batches of 5 and 3
     assert len(history.epoch_loss) == len(history.epoch_objective) == 3
@@ -222,9 +244,16 @@ def test_history_records_the_run(engine):
         penalty = 0.01 * sum((w.double() ** 2).sum().item() for w in model.weights)
     assert history.epoch_loss[-1] == pytest.approx(final_loss, rel=1e-5)
     assert history.epoch_objective[-1] == pytest.approx(final_loss + penalty, rel=1e-5)
-    assert (history.epochs, history.batch_size, history.learning_rate, history.reg,
-            history.engine, history.shuffle, history.seed, history.n_samples) == (
-        3, 5, 0.2, 0.01, engine, False, 0, 23)
+    assert (
+        history.epochs,
+        history.batch_size,
+        history.learning_rate,
+        history.reg,
+        history.engine,
+        history.shuffle,
+        history.seed,
+        history.n_samples,
+    ) == (3, 5, 0.2, 0.01, engine, False, 0, 23)
     assert history.train_seconds > 0
     record = json.loads(json.dumps(history.to_dict()))
     assert record["steps"] == 15 and record["step_loss"] == history.step_loss
@@ -266,14 +295,35 @@ def test_progress_bar_only_when_asked(capsys):
 # ----------------------------------------------------------------------------------------------
 
 BAD_SETTINGS = [
-    ("batch_size", 0), ("batch_size", -1), ("batch_size", 21), ("batch_size", 2.5),
-    ("batch_size", 4.0), ("batch_size", "4"), ("batch_size", True),
-    ("learning_rate", 0), ("learning_rate", -0.1), ("learning_rate", math.inf),
-    ("learning_rate", math.nan), ("learning_rate", "0.1"), ("learning_rate", True),
-    ("epochs", 0), ("epochs", -3), ("epochs", 2.5), ("epochs", "10"), ("epochs", None),
-    ("reg", -0.001), ("reg", math.inf), ("reg", math.nan), ("reg", "0.001"),
-    ("engine", "numpy"), ("engine", None), ("engine", "Autograd"),
-    ("shuffle", "yes"), ("seed", 1.5), ("seed", -1), ("seed", 2**32),
+    ("batch_size", 0),
+    ("batch_size", -1),
+    ("batch_size", 21),
+    ("batch_size", 2.5),
+    ("batch_size", 4.0),
+    ("batch_size", "4"),
+    ("batch_size", True),
+    ("learning_rate", 0),
+    ("learning_rate", -0.1),
+    ("learning_rate", math.inf),
+    ("learning_rate", math.nan),
+    ("learning_rate", "0.1"),
+    ("learning_rate", True),
+    ("epochs", 0),
+    ("epochs", -3),
+    ("epochs", 2.5),
+    ("epochs", "10"),
+    ("epochs", None),
+    ("reg", -0.001),
+    ("reg", math.inf),
+    ("reg", math.nan),
+    ("reg", "0.001"),
+    ("engine", "numpy"),
+    ("engine", None),
+    ("engine", "Autograd"),
+    ("shuffle", "yes"),
+    ("seed", 1.5),
+    ("seed", -1),
+    ("seed", 2**32),
     ("epochs", 10**9),
 ]
 
@@ -301,27 +351,36 @@ def test_messages_say_what_is_allowed():
     inputs, targets = data(n=20)
     model = MultiLayerPerceptron()
     assert message_of(model, inputs, targets, epochs=1, batch_size=21) == (
-        "batch_size=21 is not allowed: an integer from 1 to the number of samples (20)")
+        "batch_size=21 is not allowed: an integer from 1 to the number of samples (20)"
+    )
     assert message_of(model, inputs, targets, epochs=1, engine="numpy") == (
-        "engine='numpy' is not allowed: one of ('autograd', 'manual')")
+        "engine='numpy' is not allowed: one of ('autograd', 'manual')"
+    )
     assert message_of(model, inputs, targets, epochs=2.5) == (
         "epochs=2.5 is not allowed: an integer from 1 to 1,000,000 "
-        "(raise lab3.checks.MAX_EPOCHS for more)")
+        "(raise lab3.validation.MAX_EPOCHS for more)"
+    )
 
 
-@pytest.mark.parametrize("settings, named", [
-    (dict(epochs=10**9), "epochs=1000000000 is not allowed: an integer from 1 to 1,000,000"),
-    (dict(epochs=200_000), "epochs=200000 is not allowed: at most 100,000,000 SGD steps in all, "
-                           "but epochs * ceil(n_samples / batch_size) = 200000 * 1000 = "
-                           "200,000,000"),
-    (dict(epochs=10**6, batch_size=10), None),  # 10**8 steps: exactly the limit
-])
+@pytest.mark.parametrize(
+    "settings, named",
+    [
+        (dict(epochs=10**9), "epochs=1000000000 is not allowed: an integer from 1 to 1,000,000"),
+        (
+            dict(epochs=200_000),
+            "epochs=200000 is not allowed: at most 100,000,000 SGD steps in all, "
+            "but epochs * ceil(n_samples / batch_size) = 200000 * 1000 = "
+            "200,000,000",
+        ),
+        (dict(epochs=10**6, batch_size=10), None),  # 10**8 steps: exactly the limit
+    ],
+)
 def test_size_limits_refuse_a_typo_at_once(settings, named):
     """A run of days is refused in well under a second, before anything is allocated or run."""
     start = time.perf_counter()
     try:
-        values = validate_settings(1000, **{**dict(batch_size=1, learning_rate=0.1, reg=0.0,
-                                                   engine="manual"), **settings})
+        knobs = {**dict(batch_size=1, learning_rate=0.1, reg=0.0, engine="manual"), **settings}
+        values = validate_settings(TrainingSettings(n_samples=1000, **knobs))
     except ValueError as error:
         assert named is not None and str(error).startswith(named), str(error)
     else:
@@ -330,21 +389,40 @@ def test_size_limits_refuse_a_typo_at_once(settings, named):
 
 
 def test_a_raised_limit_counts(monkeypatch):
-    monkeypatch.setattr(checks, "MAX_EPOCHS", 5)
+    monkeypatch.setattr(validation, "MAX_EPOCHS", 5)
     with pytest.raises(ValueError, match=r"^epochs=6 is not allowed: an integer from 1 to 5 "):
-        validate_settings(10, 6, 1, 0.1, 0.0, "manual")
-    monkeypatch.setattr(checks, "MAX_STEPS", 10)
+        validate_settings(TrainingSettings(n_samples=10, epochs=6, reg=0.0))
+    monkeypatch.setattr(validation, "MAX_STEPS", 10)
     with pytest.raises(ValueError, match="at most 10 SGD steps"):
-        validate_settings(10, 2, 1, 0.1, 0.0, "manual")
-    assert validate_settings(10, 2, 2, 0.1, 0.0, "manual").total_steps == 10
+        validate_settings(TrainingSettings(n_samples=10, epochs=2, reg=0.0))
+    assert (
+        validate_settings(TrainingSettings(n_samples=10, epochs=2, batch_size=2)).total_steps == 10
+    )
 
 
 def test_settings_are_checked_once_frozen_and_kept_by_the_history():
     inputs, targets = data(n=20)
-    history = train(MultiLayerPerceptron(), inputs, targets, epochs=2, batch_size=3,
-                    learning_rate=0.2, reg=0.0, engine="manual", seed=4)
-    assert history.settings == Settings(n_samples=20, epochs=2, batch_size=3, learning_rate=0.2,
-                                        reg=0.0, engine="manual", shuffle=False, seed=4)
+    history = train(
+        MultiLayerPerceptron(),
+        inputs,
+        targets,
+        epochs=2,
+        batch_size=3,
+        learning_rate=0.2,
+        reg=0.0,
+        engine="manual",
+        seed=4,
+    )
+    assert history.settings == TrainingSettings(
+        n_samples=20,
+        epochs=2,
+        batch_size=3,
+        learning_rate=0.2,
+        reg=0.0,
+        engine="manual",
+        shuffle=False,
+        seed=4,
+    )
     assert history.settings.steps_per_epoch == 7 and history.settings.total_steps == 14
     with pytest.raises(dataclasses.FrozenInstanceError):
         history.settings.epochs = 3
@@ -380,12 +458,22 @@ def test_data_shapes_are_checked_against_each_other_and_the_model():
 def test_too_large_a_learning_rate_diverges_with_a_helpful_error(engine, batch_size):
     inputs, targets = lab3.create_linear_training_data()
     with pytest.raises(DivergedError) as error:
-        train(MultiLayerPerceptron(), inputs, targets, epochs=10, batch_size=batch_size,
-              learning_rate=10, engine=engine)
+        train(
+            MultiLayerPerceptron(),
+            inputs,
+            targets,
+            epochs=10,
+            batch_size=batch_size,
+            learning_rate=10,
+            engine=engine,
+        )
     e = error.value
     assert isinstance(e, ArithmeticError)
-    assert re.fullmatch(r"training diverged at epoch 1, step \d+ \(loss=[^)]+\): "
-                        r"try a smaller learning_rate than 10", str(e)), str(e)
+    assert re.fullmatch(
+        r"training diverged at epoch 1, step \d+ \(loss=[^)]+\): "
+        r"try a smaller learning_rate than 10",
+        str(e),
+    ), str(e)
     assert f"step {e.step} " in str(e) and e.epoch == 1 and e.learning_rate == 10
     assert not e.loss <= 1e12
     # Every step before the one that diverged was recorded, and looked fine.

@@ -19,8 +19,13 @@ def execute(tmp_path, **parameters):
     nbval runs every lesson whole with its defaults; here only the run and its results matter.
     """
     return papermill.execute_notebook(
-        str(BATCHED), str(tmp_path / "out.ipynb"), parameters={"demos": False, **parameters},
-        kernel_name="lab3", cwd=str(ROOT / "notebooks"), progress_bar=False)
+        str(BATCHED),
+        str(tmp_path / "out.ipynb"),
+        parameters={"demos": False, **parameters},
+        kernel_name="lab3",
+        cwd=str(ROOT / "notebooks"),
+        progress_bar=False,
+    )
 
 
 @pytest.mark.parametrize("name", TRAINING)
@@ -48,22 +53,35 @@ def test_a_bad_parameter_stops_at_the_check_with_its_message(tmp_path):
     with pytest.raises(papermill.PapermillExecutionError) as error:
         execute(tmp_path, batch_size=0, results_path=str(tmp_path / "r.json"))
     assert error.value.ename == "ValueError"
-    assert ("batch_size=0 is not allowed: an integer from 1 to the number of samples (1000)"
-            in error.value.evalue)
+    assert (
+        "batch_size=0 is not allowed: an integer from 1 to the number of samples (1000)"
+        in error.value.evalue
+    )
     assert error.value.source.startswith("params = experiment.validate_parameters(")  # check cell
     assert not (tmp_path / "r.json").exists()
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("parameters, ename, messages", [
-    # papermill only warns about a name the notebook lacks: the check cell must refuse it
-    ({"learnig_rate": 0.5}, "ValueError",
-     ["parameter='learnig_rate' is not allowed", "did you mean 'learning_rate'?"]),
-    ({"learning_rate": 10}, "DivergedError",
-     ["training diverged at epoch 1, step", "try a smaller learning_rate than 10"]),
-], ids=["mistyped-parameter", "diverging-run"])
-def test_a_run_that_cannot_succeed_says_why_and_writes_nothing(tmp_path, parameters, ename,
-                                                                messages):
+@pytest.mark.parametrize(
+    "parameters, ename, messages",
+    [
+        # papermill only warns about a name the notebook lacks: the check cell must refuse it
+        (
+            {"learnig_rate": 0.5},
+            "ValueError",
+            ["parameter='learnig_rate' is not allowed", "did you mean 'learning_rate'?"],
+        ),
+        (
+            {"learning_rate": 10},
+            "DivergedError",
+            ["training diverged at epoch 1, step", "try a smaller learning_rate than 10"],
+        ),
+    ],
+    ids=["mistyped-parameter", "diverging-run"],
+)
+def test_a_run_that_cannot_succeed_says_why_and_writes_nothing(
+    tmp_path, parameters, ename, messages
+):
     with pytest.raises(papermill.PapermillExecutionError) as error:
         execute(tmp_path, **parameters, results_path=str(tmp_path / "r.json"))
     assert error.value.ename == ename

@@ -28,8 +28,14 @@ def _worked_example():
 
 def _random_batch(rng, batch):
     """A batch of ``batch`` inputs and targets, and random 4-5-3 parameters, for the checks."""
-    return (rng.uniform(-1, 1, (batch, 4)), rng.normal(0, 0.8, (4, 5)), rng.normal(0, 0.3, (1, 5)),
-            rng.normal(0, 0.8, (5, 3)), rng.normal(0, 0.3, (1, 3)), rng.uniform(0, 1, (batch, 3)))
+    return (
+        rng.uniform(-1, 1, (batch, 4)),
+        rng.normal(0, 0.8, (4, 5)),
+        rng.normal(0, 0.3, (1, 5)),
+        rng.normal(0, 0.8, (5, 3)),
+        rng.normal(0, 0.3, (1, 3)),
+        rng.uniform(0, 1, (batch, 3)),
+    )
 
 
 def check_softmax(candidate):
@@ -40,18 +46,26 @@ def check_softmax(candidate):
         "the worked example's logits [[280, 280, 280]]": (np.full((1, 3), 280.0),),
         "a batch of 4 rows of logits": (rng.normal(size=(4, 3)),),
         "logits near 1000 [[1000, 1000, 999]]": (np.array([[1000.0, 1000.0, 999.0]]),),
-        "a batch of 2 rows, one of them large": (np.array([[1.0, 2.0, 3.0],
-                                                            [800.0, 790.0, 801.0]]),),
+        "a batch of 2 rows, one of them large": (
+            np.array([[1.0, 2.0, 3.0], [800.0, 790.0, 801.0]]),
+        ),
     }
-    check_function("my_softmax", candidate, softmax, cases,
-                   hint=["s has the shape of z, and each row of s must sum to 1 on its own: a "
-                         "sample's probabilities do not depend on the other samples in the batch.",
-                         "sum over the last axis with keepdims=True (not over the whole array), "
-                         "and subtract each row's maximum before np.exp: the result does not "
-                         "change (shift invariance) and exp can no longer overflow.",
-                         "e = np.exp(z - z.max(axis=-1, keepdims=True)); "
-                         "return e / e.sum(axis=-1, keepdims=True)."],
-                   reference_name="lab3.softmax")
+    check_function(
+        "my_softmax",
+        candidate,
+        softmax,
+        cases,
+        hint=[
+            "s has the shape of z, and each row of s must sum to 1 on its own: a "
+            "sample's probabilities do not depend on the other samples in the batch.",
+            "sum over the last axis with keepdims=True (not over the whole array), "
+            "and subtract each row's maximum before np.exp: the result does not "
+            "change (shift invariance) and exp can no longer overflow.",
+            "e = np.exp(z - z.max(axis=-1, keepdims=True)); "
+            "return e / e.sum(axis=-1, keepdims=True).",
+        ],
+        reference_name="lab3.softmax",
+    )
 
 
 def _objective(x, W, b, M, c, y, reg):
@@ -71,18 +85,25 @@ def check_objective(candidate):
         "a batch of 5 samples, reg 0.001": (*_random_batch(rng, 5), 0.001),
         "a batch of 2 samples, reg 0": (*_random_batch(rng, 2), 0.0),
     }
-    check_function("my_objective", candidate, _objective, cases,
-                   hint=["return one number. Four steps: linear 1, relu, linear 2, softmax; then "
-                         "the mse against y, plus the penalty on the two weight matrices (never "
-                         "the biases). Every intermediate has one row per sample.",
-                         "for a batch, both the softmax and the mean must work row by row: the "
-                         "softmax normalises each row on its own, and the mse divides by the "
-                         "number of elements, B * 3, not by 3 (the lab's mse_np divides by "
-                         "y.shape[1] only).",
-                         "a1 = np.maximum(x @ W + b, 0); y_hat = my_softmax(a1 @ M + c); "
-                         "return np.mean((y_hat - y) ** 2) "
-                         "+ reg * (np.sum(W ** 2) + np.sum(M ** 2))."],
-                   reference_name="lab3.backprop.objective")
+    check_function(
+        "my_objective",
+        candidate,
+        _objective,
+        cases,
+        hint=[
+            "return one number. Four steps: linear 1, relu, linear 2, softmax; then "
+            "the mse against y, plus the penalty on the two weight matrices (never "
+            "the biases). Every intermediate has one row per sample.",
+            "for a batch, both the softmax and the mean must work row by row: the "
+            "softmax normalises each row on its own, and the mse divides by the "
+            "number of elements, B * 3, not by 3 (the lab's mse_np divides by "
+            "y.shape[1] only).",
+            "a1 = np.maximum(x @ W + b, 0); y_hat = my_softmax(a1 @ M + c); "
+            "return np.mean((y_hat - y) ** 2) "
+            "+ reg * (np.sum(W ** 2) + np.sum(M ** 2)).",
+        ],
+        reference_name="lab3.backprop.objective",
+    )
 
 
 def _dJ_dc(y_hat, y):
@@ -103,20 +124,29 @@ def check_dJ_dc(candidate):
         return softmax(rng.normal(size=(rows, 3)))
 
     cases = {
-        "the lab's worked example (y_hat uniform, y = [1, 0, 1])": (np.full((1, 3), 1 / 3),
-                                                                      np.array([[1.0, 0, 1]])),
+        "the lab's worked example (y_hat uniform, y = [1, 0, 1])": (
+            np.full((1, 3), 1 / 3),
+            np.array([[1.0, 0, 1]]),
+        ),
         "one sample, y_hat not uniform": (softmax_rows(1), rng.uniform(0, 1, (1, 3))),
         "a batch of 4 samples": (softmax_rows(4), rng.uniform(0, 1, (4, 3))),
     }
-    check_function("my_dJ_dc", candidate, _dJ_dc, cases,
-                   hint=["dJ/dc has the shape of c, (1, 3). Walk the circuit backwards from J: "
-                         "through the mse (dJ/dy_hat), through the softmax (dJ/dz2), through the "
-                         "+ c (a bias added to every row collects the gradient of every row).",
-                         "dJ/dy_hat = 2 (y_hat - y) / (B * 3) (the mse averages B * 3 numbers); "
-                         "the softmax does not pass it on unchanged: multiply by its Jacobian "
-                         "diag(s) - s^T s row by row (lesson 1, section 4.4); then sum over the "
-                         "rows with keepdims=True.",
-                         "g = 2 * (y_hat - y) / y_hat.size; "
-                         "dz2 = y_hat * (g - np.sum(g * y_hat, axis=1, keepdims=True)); "
-                         "return dz2.sum(axis=0, keepdims=True)."],
-                   reference_name="lab3's backward pass (mse, softmax, bias)")
+    check_function(
+        "my_dJ_dc",
+        candidate,
+        _dJ_dc,
+        cases,
+        hint=[
+            "dJ/dc has the shape of c, (1, 3). Walk the circuit backwards from J: "
+            "through the mse (dJ/dy_hat), through the softmax (dJ/dz2), through the "
+            "+ c (a bias added to every row collects the gradient of every row).",
+            "dJ/dy_hat = 2 (y_hat - y) / (B * 3) (the mse averages B * 3 numbers); "
+            "the softmax does not pass it on unchanged: multiply by its Jacobian "
+            "diag(s) - s^T s row by row (lesson 1, section 4.4); then sum over the "
+            "rows with keepdims=True.",
+            "g = 2 * (y_hat - y) / y_hat.size; "
+            "dz2 = y_hat * (g - np.sum(g * y_hat, axis=1, keepdims=True)); "
+            "return dz2.sum(axis=0, keepdims=True).",
+        ],
+        reference_name="lab3's backward pass (mse, softmax, bias)",
+    )

@@ -7,7 +7,7 @@ from lab3.backprop import gradients, objective
 from lab3.data import create_linear_training_data
 from lab3.exercises.core import check_function
 from lab3.mlp import MultiLayerPerceptron
-from lab3.training import train
+from lab3.training.loop import train
 
 __all__ = [
     "check_minibatch_sgd",

@@ -11,8 +11,14 @@ import numpy as np
 
 from lab3.exercises.core import check_function
 
-__all__ = ["check_dead_units", "check_effective_matrix", "check_mlp_forward",
-           "reference_dead_units", "reference_effective_matrix", "reference_mlp_forward"]
+__all__ = [
+    "check_dead_units",
+    "check_effective_matrix",
+    "check_mlp_forward",
+    "reference_dead_units",
+    "reference_effective_matrix",
+    "reference_mlp_forward",
+]
 
 
 def reference_mlp_forward(weights, biases, x):
@@ -58,20 +64,33 @@ def check_mlp_forward(candidate):
     rng = np.random.default_rng(5)
     x = rng.uniform(-1.0, 1.0, size=(6, 2))
     cases = {}
-    for sizes, init in [((2, 3, 2), "lab"), ((2, 2), "he"), ((2, 5, 4, 2), "he"),
-                        ((2, 8, 8, 8, 2), "he")]:
+    for sizes, init in [
+        ((2, 3, 2), "lab"),
+        ((2, 2), "he"),
+        ((2, 5, 4, 2), "he"),
+        ((2, 8, 8, 8, 2), "he"),
+    ]:
         weights, biases = _network(sizes, rng, init)
         cases[f"layer widths {'-'.join(map(str, sizes))}, {init} weights"] = (weights, biases, x)
-    check_function("my_mlp_forward", candidate, reference_mlp_forward, cases, hint=[
-        "the result has shape (n, num_outputs): go through the layers in order; every hidden "
-        "layer ends with a ReLU, the output layer has none. The network may have no hidden layer "
-        "at all, or several.",
-        "keep one running array h, starting at x (n, d); each layer maps it to (n, fan_out) with "
-        "its W and b (b is (1, fan_out) and broadcasts over the rows); treat the last layer, "
-        "weights[-1] and biases[-1], apart.",
-        "h = x; for W, b in zip(weights[:-1], biases[:-1]): h = np.maximum(h @ W + b, 0); "
-        "then return h @ weights[-1] + biases[-1].",
-    ], reference_name="lab3's forward pass")
+    check_function(
+        "my_mlp_forward",
+        candidate,
+        reference_mlp_forward,
+        cases,
+        hint=[
+            "the result has shape (n, num_outputs): go through the layers in order; every hidden "
+            "layer ends with a ReLU, the output layer has none. The network may have no hidden "
+            "layer "
+            "at all, or several.",
+            "keep one running array h, starting at x (n, d); each layer maps it to (n, fan_out) "
+            "with "
+            "its W and b (b is (1, fan_out) and broadcasts over the rows); treat the last layer, "
+            "weights[-1] and biases[-1], apart.",
+            "h = x; for W, b in zip(weights[:-1], biases[:-1]): h = np.maximum(h @ W + b, 0); "
+            "then return h @ weights[-1] + biases[-1].",
+        ],
+        reference_name="lab3's forward pass",
+    )
 
 
 def check_effective_matrix(candidate):
@@ -85,21 +104,37 @@ def check_effective_matrix(candidate):
     weights, biases = _network((2, 5, 2), rng, "he")
     cases = {
         "an exact linear map, y = x @ M": (x, x @ matrix),
-        "an affine map with a shift, y = x @ M + t, x not centred":
-            (shifted, shifted @ matrix + np.array([[0.5, -2.0]])),
-        "the outputs of a ReLU network (not affine: the fit is not exact)":
-            (x, reference_mlp_forward(weights, biases, x)),
+        "an affine map with a shift, y = x @ M + t, x not centred": (
+            shifted,
+            shifted @ matrix + np.array([[0.5, -2.0]]),
+        ),
+        "the outputs of a ReLU network (not affine: the fit is not exact)": (
+            x,
+            reference_mlp_forward(weights, biases, x),
+        ),
         "3 inputs and 2 outputs": (rng.normal(size=(30, 3)), rng.normal(size=(30, 2))),
     }
-    check_function("my_effective_matrix", candidate, reference_effective_matrix, cases, hint=[
-        "A has shape (d, k): one row per input feature, one column per output. It is the matrix "
-        "of the best affine fit y ≈ x @ A + t in the least-squares sense, and the shift t has to "
-        "be fitted too, even though you do not return it.",
-        "add a column of ones to x, so that the shift becomes one more row of the unknown: solve "
-        "[x, 1] @ [[A], [t]] ≈ y by least squares, then drop the last row (t).",
-        "design = np.hstack([x, np.ones((len(x), 1))]); "
-        "return np.linalg.lstsq(design, y, rcond=None)[0][:-1].",
-    ], reference_name="the least-squares fit", rtol=1e-6, atol=1e-8)
+    check_function(
+        "my_effective_matrix",
+        candidate,
+        reference_effective_matrix,
+        cases,
+        hint=[
+            "A has shape (d, k): one row per input feature, one column per output. It is the "
+            "matrix "
+            "of the best affine fit y ≈ x @ A + t in the least-squares sense, and the shift t has "
+            "to "
+            "be fitted too, even though you do not return it.",
+            "add a column of ones to x, so that the shift becomes one more row of the unknown: "
+            "solve "
+            "[x, 1] @ [[A], [t]] ≈ y by least squares, then drop the last row (t).",
+            "design = np.hstack([x, np.ones((len(x), 1))]); "
+            "return np.linalg.lstsq(design, y, rcond=None)[0][:-1].",
+        ],
+        reference_name="the least-squares fit",
+        rtol=1e-6,
+        atol=1e-8,
+    )
 
 
 def check_dead_units(candidate):
@@ -120,15 +155,29 @@ def check_dead_units(candidate):
         "the 2-3-2 with two biases at -1": (lab_w, killed_b, x),
         "a unit whose pre-activation is exactly 0 on every sample": (zero_w, zero_b, x),
         "an [8, 8, 8] network with zero-mean weights, three biases at -3": (he_w, he_b, x),
-        "no hidden layer (an empty list)":
-            (lab_w[1:], lab_b[1:], rng.uniform(-1.0, 1.0, size=(5, 3))),
+        "no hidden layer (an empty list)": (
+            lab_w[1:],
+            lab_b[1:],
+            rng.uniform(-1.0, 1.0, size=(5, 3)),
+        ),
     }
-    check_function("my_dead_units", candidate, reference_dead_units, cases, hint=[
-        "return a list with one count per hidden layer (an empty list without hidden layers). A "
-        "unit is dead when it is inactive on every sample, not on some: count units, not entries.",
-        "go through the hidden layers keeping each pre-activation z = h @ W + b (n, units); a unit "
-        "is active where z > 0, so z == 0 counts as inactive (the ReLU passes no gradient there). "
-        "The next layer sees relu(z).",
-        "for each hidden layer: z = h @ W + b; counts.append(int((z <= 0).all(axis=0).sum())); "
-        "h = np.maximum(z, 0).",
-    ], reference_name="lab3.layer_statistics' dead_units")
+    check_function(
+        "my_dead_units",
+        candidate,
+        reference_dead_units,
+        cases,
+        hint=[
+            "return a list with one count per hidden layer (an empty list without hidden layers). "
+            "A "
+            "unit is dead when it is inactive on every sample, not on some: count units, not "
+            "entries.",
+            "go through the hidden layers keeping each pre-activation z = h @ W + b (n, units); a "
+            "unit "
+            "is active where z > 0, so z == 0 counts as inactive (the ReLU passes no gradient "
+            "there). "
+            "The next layer sees relu(z).",
+            "for each hidden layer: z = h @ W + b; counts.append(int((z <= 0).all(axis=0).sum())); "
+            "h = np.maximum(z, 0).",
+        ],
+        reference_name="lab3.layer_statistics' dead_units",
+    )

@@ -31,13 +31,22 @@ def check_lr_steps(candidate):
         "full batch (1000), 10 epochs at 0.1": (0.1, 1000, 10, 1000),
         "batches of 300: the last batch of each epoch has 100 samples": (0.1, 300, 2, 1000),
     }
-    check_function("lr_steps", candidate, reference_lr_steps, cases,
-                   hint=["one step per batch; count the batches of one epoch, then of all epochs, "
-                         "then multiply by the step size.",
-                         "an epoch of n samples in batches of B has ceil(n / B) batches (the last "
-                         "one may be shorter), so steps = epochs * ceil(n / B).",
-                         "return learning_rate * epochs * math.ceil(n_samples / batch_size)"],
-                   reference_name="learning_rate x steps", rtol=1e-12, atol=0.0)
+    check_function(
+        "lr_steps",
+        candidate,
+        reference_lr_steps,
+        cases,
+        hint=[
+            "one step per batch; count the batches of one epoch, then of all epochs, "
+            "then multiply by the step size.",
+            "an epoch of n samples in batches of B has ceil(n / B) batches (the last "
+            "one may be shorter), so steps = epochs * ceil(n / B).",
+            "return learning_rate * epochs * math.ceil(n_samples / batch_size)",
+        ],
+        reference_name="learning_rate x steps",
+        rtol=1e-12,
+        atol=0.0,
+    )
 
 
 def reference_constant_mse(targets):
@@ -59,18 +68,28 @@ def check_constant_mse(candidate):
     shear = np.array([[1.0, 0.0], [1.5, 1.0]], dtype=np.float32)
     cases = {
         "the lab's rotation, 1000 samples": (create_linear_training_data(1000, seed=0)[1].numpy(),),
-        "a rotation by 30 degrees, 200 samples":
-            (create_linear_training_data(200, rotation_matrix(30.0), seed=1)[1].numpy(),),
-        "a shear, 500 samples (the outputs have different spreads)":
-            (create_linear_training_data(500, shear, seed=2)[1].numpy(),),
+        "a rotation by 30 degrees, 200 samples": (
+            create_linear_training_data(200, rotation_matrix(30.0), seed=1)[1].numpy(),
+        ),
+        "a shear, 500 samples (the outputs have different spreads)": (
+            create_linear_training_data(500, shear, seed=2)[1].numpy(),
+        ),
     }
-    check_function("constant_mse", candidate, reference_constant_mse, cases,
-                   hint=["a network that outputs the same vector c for every input makes the "
-                         "least error with c = the mean target; its mse is then a spread of the "
-                         "targets.",
-                         "targets are (2, n), one column per sample: c = targets.mean(axis=1) "
-                         "(one value per output); the mse averages the squared error over every "
-                         "element (both outputs, all samples).",
-                         "c = targets.mean(axis=1, keepdims=True); return float(((targets - c) ** "
-                         "2).mean())"],
-                   reference_name="the mean target's mse", rtol=1e-6, atol=1e-9)
+    check_function(
+        "constant_mse",
+        candidate,
+        reference_constant_mse,
+        cases,
+        hint=[
+            "a network that outputs the same vector c for every input makes the "
+            "least error with c = the mean target; its mse is then a spread of the "
+            "targets.",
+            "targets are (2, n), one column per sample: c = targets.mean(axis=1) "
+            "(one value per output); the mse averages the squared error over every "
+            "element (both outputs, all samples).",
+            "c = targets.mean(axis=1, keepdims=True); return float(((targets - c) ** 2).mean())",
+        ],
+        reference_name="the mean target's mse",
+        rtol=1e-6,
+        atol=1e-9,
+    )

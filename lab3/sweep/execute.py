@@ -29,8 +29,15 @@ class KernelDidNotStart(Exception):
         self.error = error
 
 
-def execute_run(plan, notebook, kernel_name=KERNEL_NAME, retries=2, timeout=DEFAULT_TIMEOUT,
-                wait=False, cwd=None):
+def execute_run(
+    plan,
+    notebook,
+    kernel_name=KERNEL_NAME,
+    retries=2,
+    timeout=DEFAULT_TIMEOUT,
+    wait=False,
+    cwd=None,
+):
     """Execute ``notebook`` with ``plan.parameters`` into ``plan.folder``; return its metrics.
 
     ``results_path`` is set to the run's ``metrics.json``, which the notebook writes last. When
@@ -69,7 +76,8 @@ def _execute(plan, notebook, kernel_name, retries, timeout, cwd):
         retry=tenacity.retry_if_exception_type(KernelDidNotStart),
         stop=tenacity.stop_after_attempt(retries + 1),
         wait=tenacity.wait_random(0.5, 1.5),  # another kernel may have taken the port
-        reraise=True)
+        reraise=True,
+    )
     expected = plan.expected or plan.parameters
     try:
         retrying(attempt)
@@ -77,12 +85,23 @@ def _execute(plan, notebook, kernel_name, retries, timeout, cwd):
         status = DIVERGED if error.ename == "DivergedError" else FAILED
         return _failure(plan, expected, status, error.ename, error.evalue, len(attempts))
     except CellTimeoutError:
-        return _failure(plan, expected, TIMEOUT, "TimeoutError",
-                        f"the run took longer than {timeout:g} s (--timeout) and was stopped",
-                        len(attempts))
+        return _failure(
+            plan,
+            expected,
+            TIMEOUT,
+            "TimeoutError",
+            f"the run took longer than {timeout:g} s (--timeout) and was stopped",
+            len(attempts),
+        )
     except KernelDidNotStart as error:
-        return _failure(plan, expected, FAILED, type(error.error).__name__,
-                        str(error.error) or repr(error.error), len(attempts))
+        return _failure(
+            plan,
+            expected,
+            FAILED,
+            type(error.error).__name__,
+            str(error.error) or repr(error.error),
+            len(attempts),
+        )
     except Exception as error:  # noqa: BLE001 - recorded, the other runs go on
         if isinstance(error.__context__, KeyboardInterrupt):
             raise  # Ctrl-C: stop, record nothing (the run is simply not done)
@@ -94,9 +113,15 @@ def _execute(plan, notebook, kernel_name, retries, timeout, cwd):
         return _failure(plan, expected, FAILED, type(error).__name__, detail, len(attempts))
     data = read_metrics(plan.metrics_path)
     if data is None:
-        return _failure(plan, expected, FAILED, "MissingMetrics",
-                        f"the notebook finished without writing {plan.metrics_path.name} (does it "
-                        "save its metrics to results_path as its last action?)", len(attempts))
+        return _failure(
+            plan,
+            expected,
+            FAILED,
+            "MissingMetrics",
+            f"the notebook finished without writing {plan.metrics_path.name} (does it "
+            "save its metrics to results_path as its last action?)",
+            len(attempts),
+        )
     return {**data, "attempts": len(attempts)}
 
 
@@ -114,15 +139,19 @@ def _papermill_once(plan, notebook, kernel_name, timeout, cwd):
     try:
         with open(plan.folder / "kernel.log", "ab") as log:
             papermill.execute_notebook(
-                str(notebook), str(plan.output),
+                str(notebook),
+                str(plan.output),
                 parameters={**plan.parameters, RESERVED: str(plan.metrics_path.resolve())},
-                kernel_name=kernel_name, progress_bar=False,
+                kernel_name=kernel_name,
+                progress_bar=False,
                 cwd=str(cwd or Path(notebook).parent),
                 kernel_manager_class=logging_kernel_manager(log),
-                start_timeout=60, timeout_func=time_left,
+                start_timeout=60,
+                timeout_func=time_left,
                 on_cell_start=lambda **kw: started.append(True),
                 request_save_on_cell_execute=False,  # one write at the end, not one per cell
-                shutdown_kernel="immediate")  # all outputs are in; metrics.json is synced
+                shutdown_kernel="immediate",
+            )  # all outputs are in; metrics.json is synced
     except papermill.PapermillExecutionError:
         raise
     except Exception as error:
@@ -168,8 +197,9 @@ def kernel_failed_to_start(error):
     if "address already in use" in text or "address in use" in text:
         return True
     zmq_error = type(error).__module__.startswith("zmq")
-    return "kernel" in text and (zmq_error or isinstance(error, (RuntimeError, TimeoutError,
-                                                                 OSError)))
+    return "kernel" in text and (
+        zmq_error or isinstance(error, (RuntimeError, TimeoutError, OSError))
+    )
 
 
 def logging_kernel_manager(log):
@@ -212,6 +242,15 @@ def run_lock(folder, wait):
             yield True
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def run_in_progress(folder):
+    """True while another process holds the run's lock, i.e. executes it (a Dask worker that
+    goes on after the sweep stopped, another sweep); False when the run has no lock file."""
+    if not (Path(folder) / ".lock").exists():
+        return False
+    with run_lock(folder, wait=False) as locked:
+        return not locked
 
 
 def worker_setup():

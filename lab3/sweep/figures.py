@@ -31,8 +31,11 @@ def number(value):
 
 def ok_runs(records, value=None):
     """The ok records (with a finite ``value``, when given)."""
-    return [r for r in records if r.get("status") == OK
-            and (value is None or number(r.get(value)) is not None)]
+    return [
+        r
+        for r in records
+        if r.get("status") == OK and (value is None or number(r.get(value)) is not None)
+    ]
 
 
 def varying(records):
@@ -73,8 +76,11 @@ def table(records, names, sort_by="matrix_error"):
     done = sorted(ok_runs(records), key=lambda r: number(r.get(sort_by)) or math.inf)
     for r in done:
         cells = [_text(r.get(n)) for n in names] + [
-            _text(r.get("steps")), _fmt(r.get("final_loss"), ".3g"),
-            _fmt(r.get("matrix_error"), ".4f"), _text(r.get("learned"))]
+            _text(r.get("steps")),
+            _fmt(r.get("final_loss"), ".3g"),
+            _fmt(r.get("matrix_error"), ".4f"),
+            _text(r.get("learned")),
+        ]
         lines.append("".join(f"{c:>{width}}" for c in cells))
     for r in records:
         if r.get("status") != OK:
@@ -117,23 +123,34 @@ def plot_loss_curves(records, ax=None):
     names = varying(records)
     if ax is None:
         # the legend goes under the axes, in columns: it never covers a curve or squeezes them
-        _, ax = plt.subplots(figsize=(10, 4.5 + 0.16 * math.ceil(len(runs) / 3)),
-                             layout="constrained")
+        _, ax = plt.subplots(
+            figsize=(10, 4.5 + 0.16 * math.ceil(len(runs) / 3)), layout="constrained"
+        )
     colour_of = _index(runs, names[0]) if names else {}
     style_of = _index(runs, names[1]) if len(names) > 1 else {}
     styles = ["-", "--", ":", "-."]
     for r in runs:
         losses = [number(v) for v in r["epoch_loss"]]
-        ax.plot(range(1, len(losses) + 1), [math.nan if v is None else v for v in losses],
-                color=f"C{colour_of.get(_key(r.get(names[0])), 0) % 10}" if names else "C0",
-                ls=styles[style_of.get(_key(r.get(names[1])), 0) % 4] if len(names) > 1 else "-",
-                lw=1.2, label=describe(r, names))
+        ax.plot(
+            range(1, len(losses) + 1),
+            [math.nan if v is None else v for v in losses],
+            color=f"C{colour_of.get(_key(r.get(names[0])), 0) % 10}" if names else "C0",
+            ls=styles[style_of.get(_key(r.get(names[1])), 0) % 4] if len(names) > 1 else "-",
+            lw=1.2,
+            label=describe(r, names),
+        )
     ax.set_yscale("log")
     ax.set_xlabel("epoch")
     ax.set_ylabel("training mse (log scale)")
     ax.set_title(f"loss curves of the {len(runs)} ok runs")
-    ax.legend(fontsize=7, ncol=min(3, len(runs)), loc="upper center",
-              bbox_to_anchor=(0.5, -0.14), borderaxespad=0, frameon=False)
+    ax.legend(
+        fontsize=7,
+        ncol=min(3, len(runs)),
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.14),
+        borderaxespad=0,
+        frameon=False,
+    )
     return ax.figure
 
 
@@ -175,27 +192,38 @@ def plot_heatmaps(records, value, x=None, y=None, log=True):
     cols = min(len(layout.panels), 3)
     rows = math.ceil(len(layout.panels) / cols)
     cell = 0.9 if layout.annotated else 0.55
-    fig, axes = plt.subplots(rows, cols, squeeze=False, layout="constrained",
-                             figsize=(max(3.6, 1.3 + cell * len(layout.xs)) * cols + 1.2,
-                                      max(2.8, 1.2 + 0.6 * len(layout.ys)) * rows))
+    fig, axes = plt.subplots(
+        rows,
+        cols,
+        squeeze=False,
+        layout="constrained",
+        figsize=(
+            max(3.6, 1.3 + cell * len(layout.xs)) * cols + 1.2,
+            max(2.8, 1.2 + 0.6 * len(layout.ys)) * rows,
+        ),
+    )
     for ax, panel in zip(axes.flat, layout.panels):
         image = _draw_panel(ax, records, layout, panel, norm)
-    for ax in axes.flat[len(layout.panels):]:
+    for ax in axes.flat[len(layout.panels) :]:
         ax.remove()  # no empty panels
-    bar = fig.colorbar(image, ax=axes[0, -1] if rows == 1 and cols == 1 else axes.ravel().tolist(),
-                       shrink=0.9)
+    bar = fig.colorbar(
+        image, ax=axes[0, -1] if rows == 1 and cols == 1 else axes.ravel().tolist(), shrink=0.9
+    )
     bar.set_label(f"{value}{' (log scale)' if use_log else ''}; grey: no value")
-    fig.suptitle(f"{value} over {layout.x} x {layout.y or '-'}"
-                 + (f", one panel per {' x '.join(layout.facets)}" if layout.facets else ""),
-                 fontsize=10)
+    fig.suptitle(
+        f"{value} over {layout.x} x {layout.y or '-'}"
+        + (f", one panel per {' x '.join(layout.facets)}" if layout.facets else ""),
+        fontsize=10,
+    )
     return fig
 
 
 def _heatmap_layout(records, value, x, y):
     names = varying(records)
     if not names:
-        raise NothingToDraw("nothing varies in this sweep; a heatmap needs a parameter with "
-                            "two values or more")
+        raise NothingToDraw(
+            "nothing varies in this sweep; a heatmap needs a parameter with two values or more"
+        )
     x, y = _axes(names, x, y)
     facets = [n for n in names if n not in (x, y)]
     panels = list(itertools.product(*[_levels(records, n) for n in facets])) or [()]
@@ -218,13 +246,19 @@ def _draw_panel(ax, records, layout, panel, norm):
     image = ax.imshow(grid, origin="lower", cmap="viridis_r", norm=norm, aspect="auto")
     if layout.annotated:
         _annotate(ax, labels)
-    ax.set_xticks(range(len(layout.xs)), [_text(v) for v in layout.xs],
-                  rotation=45 if len(layout.xs) > 5 else 0, fontsize=8)
+    ax.set_xticks(
+        range(len(layout.xs)),
+        [_text(v) for v in layout.xs],
+        rotation=45 if len(layout.xs) > 5 else 0,
+        fontsize=8,
+    )
     ax.set_yticks(range(len(layout.ys)), [_text(v) for v in layout.ys], fontsize=8)
     ax.set_xlabel(layout.x)
     ax.set_ylabel(layout.y or "")
-    ax.set_title(", ".join(f"{n}={_text(v)}" for n, v in zip(layout.facets, panel))
-                 or layout.value, fontsize=9)
+    ax.set_title(
+        ", ".join(f"{n}={_text(v)}" for n, v in zip(layout.facets, panel)) or layout.value,
+        fontsize=9,
+    )
     return image
 
 
@@ -236,16 +270,22 @@ def _annotate(ax, labels):
     from matplotlib import patheffects
 
     for (i, j), text in labels.items():
-        ax.text(j, i, text, ha="center", va="center", fontsize=7,
-                path_effects=[patheffects.withStroke(linewidth=2, foreground="white")])
+        ax.text(
+            j,
+            i,
+            text,
+            ha="center",
+            va="center",
+            fontsize=7,
+            path_effects=[patheffects.withStroke(linewidth=2, foreground="white")],
+        )
 
 
 def _axes(names, x, y):
     """The heatmap's ``(x, y)``: the given ones, else batch_size and learning_rate when they
     vary, else the first varying parameters. ``x`` is always set; ``y`` is None (one row) when
     only one parameter varies."""
-    free = [n for n in PREFERRED_AXES if n in names] + [n for n in names
-                                                         if n not in PREFERRED_AXES]
+    free = [n for n in PREFERRED_AXES if n in names] + [n for n in names if n not in PREFERRED_AXES]
     free = [n for n in free if n not in (x, y)]
     if x is None:
         x = free.pop(0) if free else None

@@ -69,8 +69,10 @@ class PlannedRun:
 def plan_runs(sweep, sweep_dir):
     """The ``PlannedRun`` of every grid point of a validated ``sweep``, in grid order."""
     defaults, sweep_dir = sweep.defaults or {}, Path(sweep_dir)
-    return [PlannedRun(run_id(point, sweep.grid), point, defaults, sweep_dir)
-            for point in sweep.points()]
+    return [
+        PlannedRun(run_id(point, sweep.grid), point, defaults, sweep_dir)
+        for point in sweep.points()
+    ]
 
 
 def same(a, b):
@@ -78,8 +80,9 @@ def same(a, b):
     if isinstance(a, bool) or isinstance(b, bool):
         return type(a) is type(b) and a == b
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
-        return a == b or (isinstance(a, float) and isinstance(b, float)
-                          and math.isnan(a) and math.isnan(b))
+        return a == b or (
+            isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b)
+        )
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
     if isinstance(a, dict) and isinstance(b, dict):
@@ -102,12 +105,15 @@ def belongs(plan, data):
     recorded = data.get("parameters")
     if not isinstance(recorded, dict):
         return False
-    if any(name not in recorded or not same(recorded[name], value)
-           for name, value in plan.parameters.items()):
+    if any(
+        name not in recorded or not same(recorded[name], value)
+        for name, value in plan.parameters.items()
+    ):
         return False
     # a notebook default changed since: the old result is not this run's
-    return all(same(recorded[name], value) for name, value in plan.expected.items()
-               if name in recorded)
+    return all(
+        same(recorded[name], value) for name, value in plan.expected.items() if name in recorded
+    )
 
 
 def recorded_result(plan):
@@ -152,9 +158,11 @@ def claim_folder(sweep_dir, sweep):
     owner = (read_metrics(owner_path) or {}).get("sweep_file")
     mine = Path(sweep.source).resolve()
     if isinstance(owner, str) and owner != str(mine) and _other_file(owner, mine):
-        raise SweepError(f"the sweep name {sweep.name!r} is taken: {sweep_dir} holds the runs of "
-                         f"{owner}, and {mine} has the same name; give one of them another "
-                         "name: (it names the runs folder), or run it with another RUNS_DIR")
+        raise SweepError(
+            f"the sweep name {sweep.name!r} is taken: {sweep_dir} holds the runs of "
+            f"{owner}, and {mine} has the same name; give one of them another "
+            "name: (it names the runs folder), or run it with another RUNS_DIR"
+        )
     if owner != str(mine):
         write_json(owner_path, {"sweep_file": str(mine), "name": sweep.name})
 

@@ -27,10 +27,26 @@ RESERVED = "results_path"  # set by the sweep: each run's metrics.json
 LEARNED_BELOW = 0.1
 
 # results.csv: the parameters, then these columns, in this order
-RESULT_COLUMNS = ("run_id", "status", "final_loss", "matrix_error", "learned", "train_seconds",
-                  "steps", "error", "output")
-METRIC_NAMES = ("final_loss", "matrix_error", "train_seconds", "steps", "effective_matrix",
-                "true_matrix", "epoch_loss")
+RESULT_COLUMNS = (
+    "run_id",
+    "status",
+    "final_loss",
+    "matrix_error",
+    "learned",
+    "train_seconds",
+    "steps",
+    "error",
+    "output",
+)
+METRIC_NAMES = (
+    "final_loss",
+    "matrix_error",
+    "train_seconds",
+    "steps",
+    "effective_matrix",
+    "true_matrix",
+    "epoch_loss",
+)
 
 
 @dataclass
@@ -64,17 +80,31 @@ class RunRecord:
     def row(self):
         """The results.csv row: the parameters, then ``RESULT_COLUMNS`` (values still typed)."""
         m = self.metrics
-        return {**self.parameters, "run_id": self.run_id, "status": self.status,
-                "final_loss": m.get("final_loss"), "matrix_error": m.get("matrix_error"),
-                "learned": self.learned, "train_seconds": m.get("train_seconds"),
-                "steps": m.get("steps"), "error": self.error, "output": self.output}
+        return {
+            **self.parameters,
+            "run_id": self.run_id,
+            "status": self.status,
+            "final_loss": m.get("final_loss"),
+            "matrix_error": m.get("matrix_error"),
+            "learned": self.learned,
+            "train_seconds": m.get("train_seconds"),
+            "steps": m.get("steps"),
+            "error": self.error,
+            "output": self.output,
+        }
 
     def to_json(self):
         """The whole record as one JSON object (a line of results.jsonl)."""
-        return {"run_id": self.run_id, "status": self.status, "learned": self.learned,
-                "parameters": {**self.recorded, **self.parameters}, "swept": list(self.parameters),
-                **{k: self.metrics[k] for k in METRIC_NAMES if k in self.metrics},
-                "error": self.error, "output": self.output}
+        return {
+            "run_id": self.run_id,
+            "status": self.status,
+            "learned": self.learned,
+            "parameters": {**self.recorded, **self.parameters},
+            "swept": list(self.parameters),
+            **{k: self.metrics[k] for k in METRIC_NAMES if k in self.metrics},
+            "error": self.error,
+            "output": self.output,
+        }
 
 
 def make_record(plan, data, executed=False):
@@ -90,8 +120,17 @@ def make_record(plan, data, executed=False):
     error = "" if status == OK else str(data.get("error") or "no error message recorded")
     metrics = {k: data[k] for k in METRIC_NAMES if k in data} if status == OK else {}
     recorded = data.get("parameters") if isinstance(data.get("parameters"), dict) else {}
-    return RunRecord(plan.run_id, plan.parameters, status, str(plan.output), error, metrics,
-                     recorded, executed, int(data.get("attempts") or 0))
+    return RunRecord(
+        plan.run_id,
+        plan.parameters,
+        status,
+        str(plan.output),
+        error,
+        metrics,
+        recorded,
+        executed,
+        int(data.get("attempts") or 0),
+    )
 
 
 def not_run(plan, reason=""):
@@ -101,9 +140,15 @@ def not_run(plan, reason=""):
 
 def failure_data(parameters, status, ename, evalue, output, attempts):
     """What the worker writes to ``metrics.json`` for a run that did not finish ok."""
-    return {"parameters": {k: v for k, v in parameters.items() if k != RESERVED},
-            "status": status, "ename": ename, "evalue": evalue, "error": f"{ename}: {evalue}",
-            "output": str(output), "attempts": attempts}
+    return {
+        "parameters": {k: v for k, v in parameters.items() if k != RESERVED},
+        "status": status,
+        "ename": ename,
+        "evalue": evalue,
+        "error": f"{ename}: {evalue}",
+        "output": str(output),
+        "attempts": attempts,
+    }
 
 
 def _finite(value):

@@ -38,20 +38,26 @@ def write_report(sweep_dir, notebook=REPORT_NOTEBOOK, kernel_name="lab3", force=
     sweep_dir = Path(sweep_dir).resolve()
     html = sweep_dir / "report.html"
     sources = [sweep_dir / "results.jsonl", Path(notebook)]
-    if (not force and html.exists()
-            and all(html.stat().st_mtime >= p.stat().st_mtime for p in sources)):
+    if (
+        not force
+        and html.exists()
+        and all(html.stat().st_mtime >= p.stat().st_mtime for p in sources)
+    ):
         return html
     from lab3.sweep.execute import logging_kernel_manager
 
     with open(sweep_dir / "report.kernel.log", "ab") as log:  # the kernel's own chatter
         executed = papermill.execute_notebook(
-            report_cells(notebook), str(sweep_dir / "report.ipynb"),
-            parameters={"sweep_dir": str(sweep_dir)}, kernel_name=kernel_name,
-            progress_bar=False, cwd=str(Path(notebook).parent),
-            kernel_manager_class=logging_kernel_manager(log))
+            report_cells(notebook),
+            str(sweep_dir / "report.ipynb"),
+            parameters={"sweep_dir": str(sweep_dir)},
+            kernel_name=kernel_name,
+            progress_bar=False,
+            cwd=str(Path(notebook).parent),
+            kernel_manager_class=logging_kernel_manager(log),
+        )
     os.chmod(sweep_dir / "report.ipynb", 0o666 & ~current_umask())
-    write_html(executed, html, title=sweep_dir.name,
-               mathjax_url=f"../{MATHJAX_DIR}/MathJax.js")
+    write_html(executed, html, title=sweep_dir.name, mathjax_url=f"../{MATHJAX_DIR}/MathJax.js")
     copy_mathjax(sweep_dir.parent / MATHJAX_DIR)
     return html
 
@@ -62,8 +68,9 @@ def report_cells(notebook=REPORT_NOTEBOOK):
     import nbformat
 
     lesson = nbformat.read(str(notebook), as_version=4)
-    lesson.cells = [cell for cell in lesson.cells
-                    if not set(cell.metadata.get("tags", [])) & set(REPORT_DROPS)]
+    lesson.cells = [
+        cell for cell in lesson.cells if not set(cell.metadata.get("tags", [])) & set(REPORT_DROPS)
+    ]
     return lesson
 
 
@@ -87,7 +94,8 @@ def write_html(notebook, html, title, mathjax_url):
     from lab3.files import atomic_write
 
     body, _ = report_exporter(mathjax_url).from_notebook_node(
-        notebook, resources={"metadata": {"name": title}})
+        notebook, resources={"metadata": {"name": title}}
+    )
     atomic_write(html, lambda handle: handle.write(body))  # mode: 0666 minus the umask
 
 

@@ -141,22 +141,26 @@ def summarize(records):
         counts[r.status] = counts.get(r.status, 0) + 1
     executed = sum(r.executed for r in records)
     reused = len(records) - executed - counts.get(NOT_RUN, 0)
-    lines = [f"{len(records)} runs ({executed} run now, {reused} reused): "
-             + ", ".join(f"{counts[s]} {s}" for s in STATUSES if s in counts)]
+    lines = [
+        f"{len(records)} runs ({executed} run now, {reused} reused): "
+        + ", ".join(f"{counts[s]} {s}" for s in STATUSES if s in counts)
+    ]
     unlearned = sum(r.learned is False for r in records)
     if unlearned:
-        lines.append(f"  {unlearned} ok runs did not learn the map (matrix error >= "
-                     f"{LEARNED_BELOW}): see the learned column")
+        lines.append(
+            f"  {unlearned} ok runs did not learn the map (matrix error >= "
+            f"{LEARNED_BELOW}): see the learned column"
+        )
     for r in records:
         if r.status in (DIVERGED, FAILED, TIMEOUT):
             lines.append(f"  {r.status:8} {r.run_id}: {r.error}\n           see {r.output}")
     not_run = counts.get(NOT_RUN, 0)
     if not_run:
         why = next((r.error for r in records if r.status == NOT_RUN and r.error), "")
-        lines.append(f"  {not_run} runs not run{f' ({why})' if why else ''}; run the sweep again "
-                     "to do them")
+        lines.append(
+            f"  {not_run} runs not run{f' ({why})' if why else ''}; run the sweep again to do them"
+        )
     return "\n".join(lines)
 
 
-__all__ = ["write_results", "write_results_csv", "load_results", "load_records", "summarize",
-           "OK"]
+__all__ = ["write_results", "write_results_csv", "load_results", "load_records", "summarize", "OK"]

@@ -50,7 +50,7 @@ class SweepError(ValueError):
 def short(value, limit=120):
     """``repr(value)`` cut to ``limit`` characters, whatever the value's size (never slow)."""
     text = _repr.repr(value)
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 @dataclass(frozen=True)
@@ -97,8 +97,10 @@ class _UniqueKeyLoader(yaml.SafeLoader):
             except TypeError:  # an unhashable key: construct_mapping says so below
                 continue
             if duplicate:
-                raise SweepError(f"line {key_node.start_mark.line + 1}: the key {short(key)} "
-                                 "appears twice in one mapping; keep one")
+                raise SweepError(
+                    f"line {key_node.start_mark.line + 1}: the key {short(key)} "
+                    "appears twice in one mapping; keep one"
+                )
         return super().construct_mapping(node, deep=deep)
 
 
@@ -112,43 +114,87 @@ def load_sweep(path, max_runs=MAX_RUNS):
     """
     path = Path(path)
     data = _read_yaml(path)
+    _check_keys(path, data)
+    name = _check_name(path, data["name"])
+    grid = _check_grid(path, data["grid"])
+    fixed = _mapping(path, "fixed", data.get("fixed"))
+    _check_sizes(path, grid, fixed, max_runs)
+    _check_distinct(path, grid, fixed)
+    notebook = _resolve_notebook(path, data["notebook"])
+    return Sweep(name=name, notebook=notebook, grid=grid, fixed=fixed, source=path.resolve())
+
+
+def _check_keys(path, data):
+    """Refuse a file that is not a mapping, or has a key too many or too few."""
     allowed = REQUIRED_KEYS + OPTIONAL_KEYS
     if not isinstance(data, dict):
-        raise SweepError(f"{path}: a sweep file is a mapping with the keys {', '.join(allowed)}; "
-                         f"this one holds a {type(data).__name__}")
+        raise SweepError(
+            f"{path}: a sweep file is a mapping with the keys {', '.join(allowed)}; "
+            f"this one holds a {type(data).__name__}"
+        )
     unknown = [key for key in data if key not in allowed]
     if unknown:
-        raise SweepError(f"{path}: unknown key {short(unknown[0])}"
-                         f"{_did_you_mean(unknown[0], allowed)} (a sweep file has the keys "
-                         f"{', '.join(allowed)})")
+        raise SweepError(
+            f"{path}: unknown key {short(unknown[0])}"
+            f"{_did_you_mean(unknown[0], allowed)} (a sweep file has the keys "
+            f"{', '.join(allowed)})"
+        )
     missing = [key for key in REQUIRED_KEYS if key not in data]
     if missing:
-        raise SweepError(f"{path}: missing key {missing[0]!r} (a sweep file needs "
-                         f"{', '.join(REQUIRED_KEYS)}; {', '.join(OPTIONAL_KEYS)} is optional)")
-    name = data["name"]
+        raise SweepError(
+            f"{path}: missing key {missing[0]!r} (a sweep file needs "
+            f"{', '.join(REQUIRED_KEYS)}; {', '.join(OPTIONAL_KEYS)} is optional)"
+        )
+
+
+def _check_name(path, name):
+    """The sweep's name, which names its folder: a short, safe file name."""
     if not isinstance(name, str) or not _SAFE_NAME.fullmatch(name) or len(name) > MAX_NAME:
-        raise SweepError(f"{path}: name={short(name)} is not allowed: it names the sweep's "
-                         f"folder, so use at most {MAX_NAME} letters, digits, '.', '_' and '-' "
-                         "(not starting with '.' or '-')")
-    grid = _mapping(path, "grid", data["grid"])
+        raise SweepError(
+            f"{path}: name={short(name)} is not allowed: it names the sweep's "
+            f"folder, so use at most {MAX_NAME} letters, digits, '.', '_' and '-' "
+            "(not starting with '.' or '-')"
+        )
+    return name
+
+
+def _check_grid(path, value):
+    """The grid as a dict: at least one name, each with a non-empty list of values."""
+    grid = _mapping(path, "grid", value)
     if not grid:
-        raise SweepError(f"{path}: the grid is empty: list at least one parameter with its "
-                         "values, e.g. grid: {learning_rate: [0.1, 0.5]}")
+        raise SweepError(
+            f"{path}: the grid is empty: list at least one parameter with its "
+            "values, e.g. grid: {learning_rate: [0.1, 0.5]}"
+        )
     for key, values in grid.items():
         if not isinstance(values, list) or not values:
-            raise SweepError(f"{path}: grid {key!r} must be a non-empty list of values, got "
-                             f"{short(values)} (write {key}: [{short(values)}], or move it to "
-                             "fixed)")
-    fixed = _mapping(path, "fixed", data.get("fixed"))
+            raise SweepError(
+                f"{path}: grid {key!r} must be a non-empty list of values, got "
+                f"{short(values)} (write {key}: [{short(values)}], or move it to "
+                "fixed)"
+            )
+    return grid
+
+
+def _check_sizes(path, grid, fixed, max_runs):
+    """Refuse a value with more than ``MAX_ITEMS`` items, or a grid of more than ``max_runs``."""
     for where, mapping in (("grid", grid), ("fixed", fixed)):
         for key, value in mapping.items():
             if _count_items(value, MAX_ITEMS + 1) > MAX_ITEMS:
-                raise SweepError(f"{path}: {where} {key!r} is too large (more than {MAX_ITEMS} "
-                                 f"values, counting nested ones): {short(value)}")
+                raise SweepError(
+                    f"{path}: {where} {key!r} is too large (more than {MAX_ITEMS} "
+                    f"values, counting nested ones): {short(value)}"
+                )
     size = math.prod(len(values) for values in grid.values())
     if size > max_runs:
-        raise SweepError(f"{path}: the grid has {size} runs, more than the limit of {max_runs} "
-                         "(raise it with --max-runs if you mean it)")
+        raise SweepError(
+            f"{path}: the grid has {size} runs, more than the limit of {max_runs} "
+            "(raise it with --max-runs if you mean it)"
+        )
+
+
+def _check_distinct(path, grid, fixed):
+    """Refuse a grid value listed twice, or a name both in grid and in fixed."""
     for key, values in grid.items():
         seen = []
         for value in values:
@@ -158,8 +204,6 @@ def load_sweep(path, max_runs=MAX_RUNS):
     both = [key for key in grid if key in fixed]
     if both:
         raise SweepError(f"{path}: {both[0]!r} is both in grid and in fixed; keep one")
-    notebook = _resolve_notebook(path, data["notebook"])
-    return Sweep(name=name, notebook=notebook, grid=grid, fixed=fixed, source=path.resolve())
 
 
 def _read_yaml(path):
@@ -168,8 +212,9 @@ def _read_yaml(path):
     except OSError as error:
         raise SweepError(f"cannot read the sweep file {path}: {error.strerror or error}") from None
     if len(raw) > MAX_FILE_BYTES:
-        raise SweepError(f"{path}: {len(raw)} bytes is too big for a sweep file "
-                         f"(at most {MAX_FILE_BYTES})")
+        raise SweepError(
+            f"{path}: {len(raw)} bytes is too big for a sweep file (at most {MAX_FILE_BYTES})"
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -190,12 +235,15 @@ def _mapping(path, key, value):
     if value is None and key == "fixed":
         return {}
     if not isinstance(value, dict):
-        raise SweepError(f"{path}: {key} must be a mapping of parameter names to "
-                         f"{'lists of values' if key == 'grid' else 'values'}, got {short(value)}")
+        raise SweepError(
+            f"{path}: {key} must be a mapping of parameter names to "
+            f"{'lists of values' if key == 'grid' else 'values'}, got {short(value)}"
+        )
     for name in value:
         if not isinstance(name, str):
-            raise SweepError(f"{path}: {key} has the key {short(name)}; parameter names are "
-                             "strings")
+            raise SweepError(
+                f"{path}: {key} has the key {short(name)}; parameter names are strings"
+            )
     return dict(value)
 
 
@@ -238,8 +286,9 @@ def _resolve_notebook(path, notebook):
     or a folder above it inside its project, else to lab3's own project or its ``notebooks/``
     (so ``notebook: 04_batched_sgd.ipynb`` works from a sweep file in any folder)."""
     if not isinstance(notebook, str) or not notebook.endswith(".ipynb"):
-        raise SweepError(f"{path}: notebook={short(notebook)} is not allowed: the path of a "
-                         ".ipynb file")
+        raise SweepError(
+            f"{path}: notebook={short(notebook)} is not allowed: the path of a .ipynb file"
+        )
     if Path(notebook).is_absolute():
         if Path(notebook).is_file():
             return Path(notebook).resolve()
@@ -250,8 +299,10 @@ def _resolve_notebook(path, notebook):
     for base in bases:
         candidate = (base / notebook).resolve()
         if not candidate.is_relative_to(root):
-            raise SweepError(f"{path}: notebook {short(notebook)} is outside the project "
-                             f"{root}: give a path inside it, or an absolute path")
+            raise SweepError(
+                f"{path}: notebook {short(notebook)} is outside the project "
+                f"{root}: give a path inside it, or an absolute path"
+            )
         if candidate.is_file():
             return candidate
     lab3_notebooks = LAB3_PROJECT / "notebooks"
@@ -259,10 +310,12 @@ def _resolve_notebook(path, notebook):
         candidate = (base / notebook).resolve()
         if candidate.is_relative_to(LAB3_PROJECT) and candidate.is_file():
             return candidate
-    raise SweepError(f"{path}: notebook {short(notebook)} not found (looked in {folder} and the "
-                     f"folders above it up to the project {root}, and in {lab3_notebooks}): "
-                     f"write a lesson's file name such as 04_batched_sgd.ipynb, or an absolute "
-                     "path")
+    raise SweepError(
+        f"{path}: notebook {short(notebook)} not found (looked in {folder} and the "
+        f"folders above it up to the project {root}, and in {lab3_notebooks}): "
+        f"write a lesson's file name such as 04_batched_sgd.ipynb, or an absolute "
+        "path"
+    )
 
 
 def _did_you_mean(word, choices):

@@ -21,8 +21,15 @@ from dataclasses import replace
 from lab3.sweep.records import RESERVED, RESULT_COLUMNS
 from lab3.sweep.spec import SweepError, _did_you_mean, short
 
-_TYPE_NAMES = {"int": int, "float": float, "str": str, "bool": bool, "list": list, "dict": dict,
-               "tuple": list}
+_TYPE_NAMES = {
+    "int": int,
+    "float": float,
+    "str": str,
+    "bool": bool,
+    "list": list,
+    "dict": dict,
+    "tuple": list,
+}
 _MISSING = object()
 INT_LIMIT = 2**63  # integers must lie in [-INT_LIMIT, INT_LIMIT)
 MAX_PROBLEMS = 20  # listed in one message; the rest are counted
@@ -69,41 +76,58 @@ def validate(sweep):
     try:
         known = notebook_parameters(sweep.notebook)
     except Exception as error:  # noqa: BLE001 - a notebook papermill cannot read
-        raise SweepError(f"cannot read the parameters of {sweep.notebook}: "
-                         f"{short(str(error))}") from None
+        raise SweepError(
+            f"cannot read the parameters of {sweep.notebook}: {short(str(error))}"
+        ) from None
     if not known:
-        raise SweepError(f"{sweep.notebook} has no cell tagged 'parameters' (or it assigns "
-                         "nothing): a sweep can only set the names that cell defines")
+        raise SweepError(
+            f"{sweep.notebook} has no cell tagged 'parameters' (or it assigns "
+            "nothing): a sweep can only set the names that cell defines"
+        )
     problems, grid, fixed = [], {}, {}
     if RESERVED not in known:
-        problems.append(f"the notebook has no {RESERVED!r} parameter: the sweep passes each run's "
-                        f"metrics.json path through it{_unparsed_hint(sweep.notebook, RESERVED)}")
+        problems.append(
+            f"the notebook has no {RESERVED!r} parameter: the sweep passes each run's "
+            f"metrics.json path through it{_unparsed_hint(sweep.notebook, RESERVED)}"
+        )
     allowed = ", ".join(name for name in known if name != RESERVED)
     for where, given, out in (("grid", sweep.grid, grid), ("fixed", sweep.fixed, fixed)):
         for name, value in given.items():
             if name == RESERVED:
-                problems.append(f"{where}: {RESERVED} is set by the sweep (each run's "
-                                "metrics.json); remove it")
+                problems.append(
+                    f"{where}: {RESERVED} is set by the sweep (each run's metrics.json); remove it"
+                )
             elif name in RESULT_COLUMNS:
-                problems.append(f"{where}: a parameter named {name!r} would clash with the "
-                                "results.csv column of that name")
+                problems.append(
+                    f"{where}: a parameter named {name!r} would clash with the "
+                    "results.csv column of that name"
+                )
             elif name not in known:
-                problems.append(f"{where}: unknown parameter {name!r}"
-                                f"{_did_you_mean(name, known)}; the notebook's parameters are: "
-                                f"{allowed}{_unparsed_hint(sweep.notebook, name)}")
+                problems.append(
+                    f"{where}: unknown parameter {name!r}"
+                    f"{_did_you_mean(name, known)}; the notebook's parameters are: "
+                    f"{allowed}{_unparsed_hint(sweep.notebook, name)}"
+                )
             else:
-                checked = [_validated(where, name, item, known[name], problems)
-                           for item in (value if where == "grid" else [value])]
+                checked = [
+                    _validated(where, name, item, known[name], problems)
+                    for item in (value if where == "grid" else [value])
+                ]
                 out[name] = checked if where == "grid" else checked[0]
-    defaults = {name: default for name, (_, _, default) in known.items()
-                if default is not _MISSING and name != RESERVED}
+    defaults = {
+        name: default
+        for name, (_, _, default) in known.items()
+        if default is not _MISSING and name != RESERVED
+    }
     if not problems:
         problems = _notebook_rules(known, defaults, replace(sweep, grid=grid, fixed=fixed))
     if problems:
         more = len(problems) - MAX_PROBLEMS
-        raise SweepError(f"sweep {sweep.name!r} ({sweep.notebook}) cannot run:\n  "
-                         + "\n  ".join(problems[:MAX_PROBLEMS])
-                         + (f"\n  ... and {more} more" if more > 0 else ""))
+        raise SweepError(
+            f"sweep {sweep.name!r} ({sweep.notebook}) cannot run:\n  "
+            + "\n  ".join(problems[:MAX_PROBLEMS])
+            + (f"\n  ... and {more} more" if more > 0 else "")
+        )
     return replace(sweep, grid=grid, fixed=fixed, defaults=defaults, validated=True)
 
 
@@ -112,9 +136,11 @@ def _validated(where, name, item, spec, problems):
     expected, element, default = spec
     ok, converted = _validate_type(item, expected, element)
     if not ok:
-        problems.append(f"{where}: {name}={short(item)} is not allowed: expected "
-                        f"{_describe(expected, element)} like the notebook's default "
-                        f"{short(default)}{_yaml_hint(item, expected)}")
+        problems.append(
+            f"{where}: {name}={short(item)} is not allowed: expected "
+            f"{_describe(expected, element)} like the notebook's default "
+            f"{short(default)}{_yaml_hint(item, expected)}"
+        )
         return item
     bad = _bad_number(converted)
     if bad:
@@ -145,10 +171,11 @@ def _notebook_rules(known, defaults, sweep):
             message = str(error)
             if message not in seen:
                 seen.add(message)
-                shown = ", ".join(f"{k}={short(v)}" for k, v in point.items()
-                                  if k in sweep.grid)
-                problems.append(f"the notebook's check refuses the run {shown or 'of fixed'}: "
-                                f"{message if len(message) <= 300 else message[:297] + '...'}")
+                shown = ", ".join(f"{k}={short(v)}" for k, v in point.items() if k in sweep.grid)
+                problems.append(
+                    f"the notebook's check refuses the run {shown or 'of fixed'}: "
+                    f"{message if len(message) <= 300 else message[:297] + '...'}"
+                )
                 if len(problems) == MAX_PROBLEMS:
                     problems.append("(the check stopped here; fix these and run it again)")
                     break
@@ -183,9 +210,11 @@ def _unparsed_hint(notebook, name):
         if "parameters" in cell.get("metadata", {}).get("tags", []):
             for line in cell.source.splitlines():
                 if re.match(rf"\s*{re.escape(name)}\s*(:[^=]*)?=", line):
-                    return (f" ({name!r} is assigned in the parameters cell, but papermill skips "
-                            f"the line {line.strip()!r}: it has more than one '=' (one in its "
-                            "comment?); the notebook must drop that '=' for papermill to see it)")
+                    return (
+                        f" ({name!r} is assigned in the parameters cell, but papermill skips "
+                        f"the line {line.strip()!r}: it has more than one '=' (one in its "
+                        "comment?); the notebook must drop that '=' for papermill to see it)"
+                    )
     return ""
 
 
@@ -213,8 +242,14 @@ def _validate_type(value, expected, element):
 def _describe(expected, element):
     if expected is list and element is not None:
         return f"a list of {element.__name__}"
-    return {int: "an int", float: "a float (or an int)", str: "a str", bool: "a bool (true/false)",
-            list: "a list", dict: "a mapping"}[expected]
+    return {
+        int: "an int",
+        float: "a float (or an int)",
+        str: "a str",
+        bool: "a bool (true/false)",
+        list: "a list",
+        dict: "a mapping",
+    }[expected]
 
 
 def _yaml_hint(value, expected):
@@ -223,6 +258,8 @@ def _yaml_hint(value, expected):
             float(value)
         except ValueError:
             return ""
-        return (" (YAML reads this number as a string: write exponents with a dot and a sign, "
-                "e.g. 1.0e-3, or plain decimals)")
+        return (
+            " (YAML reads this number as a string: write exponents with a dot and a sign, "
+            "e.g. 1.0e-3, or plain decimals)"
+        )
     return ""

@@ -10,7 +10,7 @@ A graph is two lists:
   from ``dst``. Where a value branches (a weight used by its layer and by the penalty), the
   gradients on its outgoing edges add up to its whole gradient.
 
-``draw(nodes, edges, show="values" | "gradients" | "both")`` draws either picture with
+``draw_graph(nodes, edges, show="values" | "gradients" | "both")`` draws either picture with
 matplotlib (no graphviz, no system package). Two builders compute the numbers:
 
 * ``scalar_graph(inputs, gates)``: a circuit of scalar add / mul / max gates, evaluated forward
@@ -19,7 +19,7 @@ matplotlib (no graphviz, no system package). Two builders compute the numbers:
   values of ``lab3.backprop``'s forward pass and the gradients of its backward pieces.
 
 Shapes follow lab3: samples are rows, ``x`` is ``(batch, n_0)``, ``W_l`` is ``(n_{l-1}, n_l)``.
-This module imports matplotlib only when ``draw`` is called.
+This module imports matplotlib only when ``draw_graph`` is called.
 """
 
 from dataclasses import dataclass
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lab3 import backprop
-from lab3.checks import require
+from lab3.validation import require
 
 SHOWS = ("values", "gradients", "both")
 KINDS = {  # kind -> (box colour, legend text)
@@ -38,6 +38,7 @@ KINDS = {  # kind -> (box colour, legend text)
 }
 GATES = ("add", "mul", "max")
 GRADIENT_COLOUR = "tab:red"
+_STEP, _TOP = 2.4, 1.5  # mlp_graph: distance between values along the chain; height of parameters
 
 
 @dataclass(frozen=True)
@@ -100,12 +101,17 @@ def _validate_graph(nodes, edges, show):
     names = [node.name for node in nodes]
     require(len(names) == len(set(names)), "nodes", names, "nodes with distinct names")
     for node in nodes:
-        require(node.kind in KINDS, "kind", node.kind,
-                f"one of {tuple(KINDS)} (node {node.name!r})")
+        require(
+            node.kind in KINDS, "kind", node.kind, f"one of {tuple(KINDS)} (node {node.name!r})"
+        )
     for edge in edges:
         for end in (edge.src, edge.dst):
-            require(end in names, "edges", f"{edge.src} -> {edge.dst}",
-                    f"edges between the nodes' names ({', '.join(names)})")
+            require(
+                end in names,
+                "edges",
+                f"{edge.src} -> {edge.dst}",
+                f"edges between the nodes' names ({', '.join(names)})",
+            )
 
 
 def _node_text(node, show, fan_out, of, style):
@@ -144,8 +150,20 @@ def _label_placement(src, dst):
     return dict(ha="left", va="center", xytext=(3, 0))
 
 
-def draw(nodes, edges, *, show="values", title=None, ax=None, digits=4, max_entries=16,
-         fontsize=8, legend=True, scale=1.2, of="J"):
+def draw_graph(
+    nodes,
+    edges,
+    *,
+    show="values",
+    title=None,
+    ax=None,
+    digits=4,
+    max_entries=16,
+    fontsize=8,
+    legend=True,
+    scale=1.2,
+    of="J",
+):
     """Draw a graph: boxes at the nodes' ``xy``, arrows along the edges.
 
     Args:
@@ -165,11 +183,28 @@ def draw(nodes, edges, *, show="values", title=None, ax=None, digits=4, max_entr
     Returns:
         The Axes (axis off). Every label is one of its text artists (``ax.texts``).
     """
-    import matplotlib.patches as mpatches
-    import matplotlib.pyplot as plt
-
     _validate_graph(nodes, edges, show)
     style = dict(digits=digits, max_entries=max_entries)
+    ax = _diagram_axes(nodes, ax, scale)
+    boxes = _draw_boxes(ax, nodes, edges, show, of, style, fontsize)
+    half = _half_sizes(ax, boxes)  # known once the boxes are drawn
+    by_name = {node.name: node for node in nodes}
+    for edge in edges:
+        src, dst = (np.asarray(by_name[n].xy, dtype=float) for n in (edge.src, edge.dst))
+        _draw_arrow(ax, src, dst, half[edge.src], half[edge.dst], backward=show == "gradients")
+        if show != "values" and edge.grad is not None:
+            _draw_edge_gradient(ax, edge, src, dst, style, fontsize)
+    if title:
+        ax.set_title(title, fontsize=fontsize + 2)
+    if legend:
+        _draw_legend(ax, nodes, show, of, fontsize)
+    return ax
+
+
+def _diagram_axes(nodes, ax, scale):
+    """``ax`` (or a new figure's, ``scale`` inches per unit of xy) framing the nodes, axis off."""
+    import matplotlib.pyplot as plt
+
     xs = [node.xy[0] for node in nodes]
     ys = [node.xy[1] for node in nodes]
     if ax is None:
@@ -178,48 +213,78 @@ def draw(nodes, edges, *, show="values", title=None, ax=None, digits=4, max_entr
     ax.set_xlim(min(xs) - 0.8, max(xs) + 0.8)
     ax.set_ylim(min(ys) - 0.7, max(ys) + 0.7)
     ax.axis("off")
+    return ax
+
+
+def _draw_boxes(ax, nodes, edges, show, of, style, fontsize):
+    """One text box per node, coloured by its kind: ``{name: text artist}``."""
     fan_out = {node.name: sum(edge.src == node.name for edge in edges) for node in nodes}
-    boxes = {}
-    for node in nodes:
-        boxes[node.name] = ax.text(
-            *node.xy, _node_text(node, show, fan_out[node.name], of, style), ha="center",
-            va="center", fontsize=fontsize, zorder=3,
-            bbox=dict(boxstyle="round,pad=0.35", fc=KINDS[node.kind][0], ec="0.3", lw=0.8))
-    # The boxes' sizes are known once drawn: arrows then run from box edge to box edge.
-    ax.figure.canvas.draw()
+    return {
+        node.name: ax.text(
+            *node.xy,
+            _node_text(node, show, fan_out[node.name], of, style),
+            ha="center",
+            va="center",
+            fontsize=fontsize,
+            zorder=3,
+            bbox=dict(boxstyle="round,pad=0.35", fc=KINDS[node.kind][0], ec="0.3", lw=0.8),
+        )
+        for node in nodes
+    }
+
+
+def _half_sizes(ax, boxes):
+    """``{name: (half width, half height)}`` of each drawn box, in data units."""
+    ax.figure.canvas.draw()  # the boxes' sizes are known once drawn
     to_data = ax.transData.inverted()
     half = {}
     for name, text in boxes.items():
         corners = text.get_bbox_patch().get_window_extent().get_points()
         (x0, y0), (x1, y1) = to_data.transform(corners)
         half[name] = (abs(x1 - x0) / 2, abs(y1 - y0) / 2)
-    by_name = {node.name: node for node in nodes}
-    backward = show == "gradients"
-    for edge in edges:
-        src, dst = (np.asarray(by_name[n].xy, dtype=float) for n in (edge.src, edge.dst))
-        start = _exit_point(src, dst, half[edge.src])
-        end = _exit_point(dst, src, half[edge.dst])
-        if backward:
-            start, end = end, start
-        ax.annotate("", xy=end, xytext=start, zorder=1,
-                    arrowprops=dict(arrowstyle="-|>", color=GRADIENT_COLOUR if backward else "0.4",
-                                    lw=1.0, shrinkA=1, shrinkB=1))
-        if show != "values" and edge.grad is not None:
-            where = src + edge.at * (dst - src)
-            ax.annotate(format_value(edge.grad, **style), xy=where, textcoords="offset points",
-                        fontsize=fontsize - 1, color=GRADIENT_COLOUR, zorder=2,
-                        bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.85),
-                        **_label_placement(src, dst))
-    if title:
-        ax.set_title(title, fontsize=fontsize + 2)
-    if legend:
-        kinds = [kind for kind in KINDS if any(node.kind == kind for node in nodes)]
-        handles = [mpatches.Patch(fc=KINDS[k][0], ec="0.3", label=KINDS[k][1]) for k in kinds]
-        if show != "values":
-            handles.append(mpatches.Patch(color=GRADIENT_COLOUR, label=f"gradient d{of}/d(source)"))
-        ax.legend(handles=handles, loc="upper left", fontsize=fontsize - 1, frameon=False,
-                  bbox_to_anchor=(0, 0), ncol=len(handles))
-    return ax
+    return half
+
+
+def _draw_arrow(ax, src, dst, src_half, dst_half, backward):
+    """An arrow from box edge to box edge: forward, or (gradients) backward in red."""
+    start, end = _exit_point(src, dst, src_half), _exit_point(dst, src, dst_half)
+    if backward:
+        start, end = end, start
+    colour = GRADIENT_COLOUR if backward else "0.4"
+    arrow = dict(arrowstyle="-|>", color=colour, lw=1.0, shrinkA=1, shrinkB=1)
+    ax.annotate("", xy=end, xytext=start, zorder=1, arrowprops=arrow)
+
+
+def _draw_edge_gradient(ax, edge, src, dst, style, fontsize):
+    """The edge's gradient, in red, beside the edge at ``edge.at`` of the way."""
+    ax.annotate(
+        format_value(edge.grad, **style),
+        xy=src + edge.at * (dst - src),
+        textcoords="offset points",
+        fontsize=fontsize - 1,
+        color=GRADIENT_COLOUR,
+        zorder=2,
+        bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.85),
+        **_label_placement(src, dst),
+    )
+
+
+def _draw_legend(ax, nodes, show, of, fontsize):
+    """A legend of the node kinds present (and the gradients' colour), under the diagram."""
+    import matplotlib.patches as mpatches
+
+    kinds = [kind for kind in KINDS if any(node.kind == kind for node in nodes)]
+    handles = [mpatches.Patch(fc=KINDS[k][0], ec="0.3", label=KINDS[k][1]) for k in kinds]
+    if show != "values":
+        handles.append(mpatches.Patch(color=GRADIENT_COLOUR, label=f"gradient d{of}/d(source)"))
+    ax.legend(
+        handles=handles,
+        loc="upper left",
+        fontsize=fontsize - 1,
+        frameon=False,
+        bbox_to_anchor=(0, 0),
+        ncol=len(handles),
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -260,17 +325,26 @@ def scalar_graph(inputs, gates, *, upstream=1.0, positions=None):
         ``(nodes, edges)``: each node's ``grad`` is ``d output / d node`` (times ``upstream``);
         each edge's ``grad`` is the part of it coming back through that edge.
     """
-    require(isinstance(inputs, dict) and inputs, "inputs", inputs,
-            "a non-empty {name: number} dict")
-    require(isinstance(gates, (list, tuple)) and gates, "gates", gates,
-            "a non-empty list of (name, op, (a, b)) triples")
+    require(
+        isinstance(inputs, dict) and inputs, "inputs", inputs, "a non-empty {name: number} dict"
+    )
+    require(
+        isinstance(gates, (list, tuple)) and gates,
+        "gates",
+        gates,
+        "a non-empty list of (name, op, (a, b)) triples",
+    )
     values = {name: float(v) for name, v in inputs.items()}
     for name, op, operands in gates:
         require(op in GATES, "op", op, f"one of {GATES} (gate {name!r})")
         require(name not in values, "gates", name, "a name not used by an input or earlier gate")
         for operand in operands:
-            require(operand in values, "gates", operand,
-                    f"an input or an earlier gate as operand of {name!r}")
+            require(
+                operand in values,
+                "gates",
+                operand,
+                f"an input or an earlier gate as operand of {name!r}",
+            )
         values[name] = _gate_forward(op, *(values[o] for o in operands))
     grads = dict.fromkeys(values, 0.0)
     grads[gates[-1][0]] = float(upstream)
@@ -281,18 +355,31 @@ def scalar_graph(inputs, gates, *, upstream=1.0, positions=None):
             grads[operand] += g
             edges.append(Edge(operand, name, g))
     xy = dict(positions or _scalar_layout(inputs, gates))
-    labels = {name: f"{name} = {a} {_SYMBOLS[op]} {b}" if op != "max" else f"{name} = max({a}, {b})"
-              for name, op, (a, b) in gates}
-    nodes = [Node(name, values[name], tuple(xy[name]), "input" if name in inputs else "value",
-                  labels.get(name), grads[name]) for name in values]
+    labels = {
+        name: f"{name} = {a} {_SYMBOLS[op]} {b}" if op != "max" else f"{name} = max({a}, {b})"
+        for name, op, (a, b) in gates
+    }
+    nodes = [
+        Node(
+            name,
+            values[name],
+            tuple(xy[name]),
+            "input" if name in inputs else "value",
+            labels.get(name),
+            grads[name],
+        )
+        for name in values
+    ]
     return nodes, edges[::-1]
 
 
 def _scalar_layout(inputs, gates, step=1.6, spacing=1.2):
     xy = {name: (0.0, spacing * (len(inputs) - 1 - i)) for i, name in enumerate(inputs)}
     for name, _, operands in gates:
-        xy[name] = (max(xy[o][0] for o in operands) + step,
-                    sum(xy[o][1] for o in operands) / len(operands))
+        xy[name] = (
+            max(xy[o][0] for o in operands) + step,
+            sum(xy[o][1] for o in operands) / len(operands),
+        )
     return xy
 
 
@@ -301,8 +388,18 @@ def _scalar_layout(inputs, gates, step=1.6, spacing=1.2):
 # ----------------------------------------------------------------------------------------------
 
 
-def mlp_graph(weights, biases, x, y, reg=0.0, output="identity", activation="relu", *,
-              weight_names=None, bias_names=None):
+def mlp_graph(
+    weights,
+    biases,
+    x,
+    y,
+    reg=0.0,
+    output="identity",
+    activation="relu",
+    *,
+    weight_names=None,
+    bias_names=None,
+):
     """The network's computational graph on a batch, one node per matrix, values and gradients.
 
     Args:
@@ -330,59 +427,94 @@ def mlp_graph(weights, biases, x, y, reg=0.0, output="identity", activation="rel
     require(len(b_names) == depth, "bias_names", bias_names, f"{depth} names, one per layer")
     y_hat, caches = backprop.forward(weights, biases, x, output, activation)  # checks the shapes
     loss, loss_cache = backprop.mse_forward(y_hat, y)
-    penalty = float(reg * sum(np.sum(w ** 2) for w in weights))
-
-    # The backward pass, keeping every gradient the edges need.
     d_y_hat = backprop.mse_backward(loss_cache)
-    d_out, grads = d_y_hat, []
+    pieces = _backward_pieces(caches, d_y_hat)
+
+    nodes = [Node("x", x, (0.0, 0.0), "input", grad=pieces[0][2])]
+    edges = []
+    previous, column = "x", 0.0
+    for i, (cache, piece) in enumerate(zip(caches, pieces)):
+        params = (w_names[i], weights[i], b_names[i], biases[i])
+        last = i == depth - 1
+        z_name = "ŷ" if last and output != "softmax" else f"z{i + 1}"
+        column += _STEP
+        z = _add_linear(nodes, edges, cache, piece, params, (i, z_name, previous, column), reg)
+        previous = z_name
+        if not last or output == "softmax":
+            column += _STEP
+            value = y_hat if last else z
+            previous = _add_activation(
+                nodes, edges, cache[0], piece, (i, z_name, value), last, column
+            )
+    _add_objective(nodes, edges, column + _STEP, (y, loss, d_y_hat), weights, w_names, reg)
+    return nodes, edges
+
+
+def _backward_pieces(caches, d_y_hat):
+    """Per layer ``(d_out, dz, d_in, dW, db)``: the backward pass, keeping what the edges show."""
+    d_out, pieces = d_y_hat, []
     for kind, linear_cache, activation_cache in reversed(caches):
         dz = backprop._ACTIVATIONS[kind][1](d_out, activation_cache)  # as gradients does
         d_in, dw, db = backprop.linear_backward(dz, linear_cache)
-        grads.append((d_out, dz, d_in, dw, db))
+        pieces.append((d_out, dz, d_in, dw, db))
         d_out = d_in
-    grads.reverse()
+    return pieces[::-1]
 
-    step, top = 2.4, 1.5  # distance between values along the chain; height of the parameters
-    nodes = [Node("x", x, (0.0, 0.0), "input", grad=grads[0][2])]
-    edges = []
-    previous, column = "x", 0.0
-    for i, ((kind, (a_in, w), _), (d_act, dz, d_in, dw, db)) in enumerate(zip(caches, grads)):
-        column += step
-        z = a_in @ w + biases[i]
-        last = i == depth - 1
-        z_name = "ŷ" if last and output != "softmax" else f"z{i + 1}"
-        z_label = (f"{'ŷ = ' if z_name == 'ŷ' else ''}"
-                   f"z{i + 1} = {previous} {w_names[i]} + {b_names[i]}")
-        nodes += [Node(w_names[i], weights[i], (column - 0.9, top), "param",
-                       grad=dw + backprop.l2_backward(weights[i], reg)),
-                  Node(b_names[i], biases[i], (column + 0.9, top), "param", grad=db),
-                  Node(z_name, z, (column, 0.0), label=z_label, grad=dz)]
-        edges += [Edge(previous, z_name, d_in), Edge(w_names[i], z_name, dw),
-                  Edge(b_names[i], z_name, db)]
-        if not last or output == "softmax":
-            column += step
-            relu = kind == "relu"
-            name = "ŷ" if last else f"a{i + 1}"
-            label = (f"ŷ = softmax({z_name})" if last
-                     else f"{name} = relu({z_name})" if relu else f"{name} = {z_name}")
-            value = y_hat if last else np.maximum(z, 0) if relu else z
-            nodes.append(Node(name, value, (column, 0.0), label=label, grad=d_act))
-            edges.append(Edge(z_name, name, dz))
-            previous = name
-    column += step
-    nodes += [Node("y", y, (column - 1.0, -1.4), "input", grad=-d_y_hat),
-              Node("ℒ", float(loss), (column, 0.0), label="ℒ = mse(ŷ, y)", grad=1.0)]
+
+def _add_linear(nodes, edges, cache, piece, params, where, reg):
+    """Add one layer's nodes ``W``, ``b``, ``z = previous W + b`` and their edges; return ``z``."""
+    (_, (a_in, w), _), (_, dz, d_in, dw, db) = cache, piece
+    w_name, weight, b_name, bias = params
+    index, z_name, previous, column = where
+    z = a_in @ w + bias
+    z_label = f"{'ŷ = ' if z_name == 'ŷ' else ''}z{index + 1} = {previous} {w_name} + {b_name}"
+    nodes += [
+        Node(w_name, weight, (column - 0.9, _TOP), "param", grad=dw + backprop.l2_backward(w, reg)),
+        Node(b_name, bias, (column + 0.9, _TOP), "param", grad=db),
+        Node(z_name, z, (column, 0.0), label=z_label, grad=dz),
+    ]
+    edges += [Edge(previous, z_name, d_in), Edge(w_name, z_name, dw), Edge(b_name, z_name, db)]
+    return z
+
+
+def _add_activation(nodes, edges, kind, piece, layer, last, column):
+    """The node after ``z``: ``a = relu(z)`` (or ``a = z``), or the softmax's ``ŷ``; its name.
+
+    ``layer`` is ``(index, z's name, value)``: the value is ``z`` itself, or the softmax's ``ŷ``.
+    """
+    index, z_name, value = layer
+    relu = kind == "relu"
+    name = "ŷ" if last else f"a{index + 1}"
+    if last:
+        label = f"ŷ = softmax({z_name})"
+    else:
+        label = f"{name} = relu({z_name})" if relu else f"{name} = {z_name}"
+        value = np.maximum(value, 0) if relu else value
+    d_out, dz = piece[0], piece[1]
+    nodes.append(Node(name, value, (column, 0.0), label=label, grad=d_out))
+    edges.append(Edge(z_name, name, dz))
+    return name
+
+
+def _add_objective(nodes, edges, column, loss_parts, weights, w_names, reg):
+    """The targets ``y``, the mse ``ℒ``, the penalty ``R`` (if ``reg > 0``) and ``J``."""
+    y, loss, d_y_hat = loss_parts
+    penalty = float(reg * sum(np.sum(w**2) for w in weights))
+    nodes += [
+        Node("y", y, (column - 1.0, -1.4), "input", grad=-d_y_hat),
+        Node("ℒ", float(loss), (column, 0.0), label="ℒ = mse(ŷ, y)", grad=1.0),
+    ]
     edges += [Edge("ŷ", "ℒ", d_y_hat), Edge("y", "ℒ", -d_y_hat), Edge("ℒ", "J", 1.0)]
     terms = "ℒ"
     if reg > 0:
-        norms = ("(" + " + ".join(f"‖{name}‖²" for name in w_names) + ")" if depth <= 3
-                 else "Σ‖W‖²")  # name the weights while the label stays short
-        nodes.append(Node("R", penalty, (column, 2 * top), label=f"R = {reg:g} {norms}",
-                          grad=1.0))
-        edges += [Edge(name, "R", backprop.l2_backward(w, reg), at=0.4)
-                  for name, w in zip(w_names, weights)]
+        # name the weights while the label stays short
+        norms = "(" + " + ".join(f"‖{n}‖²" for n in w_names) + ")" if len(w_names) <= 3 else "Σ‖W‖²"
+        nodes.append(Node("R", penalty, (column, 2 * _TOP), label=f"R = {reg:g} {norms}", grad=1.0))
+        edges += [
+            Edge(name, "R", backprop.l2_backward(w, reg), at=0.4)
+            for name, w in zip(w_names, weights)
+        ]
         edges.append(Edge("R", "J", 1.0))
         terms = "ℒ + R"
-    nodes.append(Node("J", float(loss) + penalty, (column + 0.8 * step, 0.0), "output",
-                      label=f"J = {terms}", grad=1.0))
-    return nodes, edges
+    where = (column + 0.8 * _STEP, 0.0)
+    nodes.append(Node("J", float(loss) + penalty, where, "output", f"J = {terms}", grad=1.0))

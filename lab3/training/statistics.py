@@ -2,14 +2,14 @@
 
 ``layer_statistics`` measures a model once, on a data set; ``train_with_statistics`` trains it
 epoch by epoch with ``lab3.train`` (engine ``"manual"``) and measures it after every epoch;
-``plot_training_statistics`` and ``plot_init_comparison`` draw what they recorded. These are the
+``lab3.figures.statistics`` draws what they recorded. These are the
 numbers the usual training-diagnostics checklist reads: the fraction of active ReLUs (and units
 never active: "dead"), the size of each layer's output (does the signal vanish with depth?),
 the size of each layer's weight gradient, and how much one epoch changes each weight matrix
 relative to its size (the update-to-weight ratio).
 
-The core of this module needs torch and numpy only; matplotlib is imported inside the plotting
-functions, so a script or a test that only measures never loads it.
+This module needs torch and numpy only: a script or a test that only measures never loads
+matplotlib.
 """
 
 from dataclasses import dataclass, field
@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from lab3.checks import is_count, require, require_nonnegative
-from lab3.training import train, validate_data
+from lab3.training.loop import train_validated, validate_data
+from lab3.training.settings import TrainingSettings, validate_settings
+from lab3.validation import require_nonnegative
 
 
 def layer_statistics(model, inputs, targets, *, reg=0.0):
@@ -63,7 +64,7 @@ def layer_statistics(model, inputs, targets, *, reg=0.0):
         z = h @ w + b  # (n, fan_out)
         h = torch.relu(z) if kind == "relu" else z
         rows.append(_layer_row(i, kind, z.detach(), h.detach(), w))
-    objective = ((h - targets.T.double()) ** 2).mean() + reg * sum((w ** 2).sum() for w in weights)
+    objective = ((h - targets.T.double()) ** 2).mean() + reg * sum((w**2).sum() for w in weights)
     grads = torch.autograd.grad(objective, weights)
     for row, g in zip(rows, grads):
         row["gradient_norm"] = float(torch.linalg.matrix_norm(g))
@@ -111,12 +112,27 @@ class Trace:
 
     def series(self, key):
         """``(epochs + 1, layers)`` float array of one statistic; NaN where it is ``None``."""
-        return np.array([[np.nan if row[key] is None else row[key] for row in rows]
-                         for rows in self.statistics], dtype=float)
+        return np.array(
+            [
+                [np.nan if row[key] is None else row[key] for row in rows]
+                for rows in self.statistics
+            ],
+            dtype=float,
+        )
 
 
-def train_with_statistics(model, inputs, targets, *, epochs, batch_size=1, learning_rate=0.1,
-                          reg=0.001, label="", statistics_reg=0.0):
+def train_with_statistics(
+    model,
+    inputs,
+    targets,
+    *,
+    epochs,
+    batch_size=1,
+    learning_rate=0.1,
+    reg=0.001,
+    label="",
+    statistics_reg=0.0,
+):
     """Train ``model`` in place with ``lab3.train`` (engine ``"manual"``, samples in order), one
     epoch per call, and measure it before training and after every epoch; return a ``Trace``.
 
@@ -126,110 +142,31 @@ def train_with_statistics(model, inputs, targets, *, epochs, batch_size=1, learn
     statistics use ``layer_statistics(..., reg=statistics_reg)`` (default: gradients of the mse
     alone). A ``lab3.DivergedError`` propagates from the epoch that diverged.
     """
-    require(is_count(epochs), "epochs", epochs, "an integer >= 1")
     inputs, targets = validate_data(model, inputs, targets)
+    knobs = dict(batch_size=batch_size, learning_rate=learning_rate, reg=reg, engine="manual")
+    run = validate_settings(TrainingSettings(n_samples=inputs.shape[1], epochs=epochs, **knobs))
+    one_epoch = run.replace(epochs=1)  # checked once, above: each epoch trains unchecked
     statistics = [layer_statistics(model, inputs, targets, reg=statistics_reg)]
     loss = [float(((model.forward(inputs.T).detach() - targets.T) ** 2).mean())]
     singular = [torch.linalg.svdvals(model.effective_matrix(inputs)).numpy()]
     ratios = []
-    for _ in range(epochs):
+    for _ in range(run.epochs):
         before = [w.detach().clone() for w in model.weights]
-        history = train(model, inputs, targets, epochs=1, batch_size=batch_size,
-                        learning_rate=learning_rate, reg=reg, engine="manual")
-        ratios.append([float(torch.linalg.matrix_norm(w.detach() - b) / torch.linalg.matrix_norm(b))
-                       for w, b in zip(model.weights, before)])
+        history = train_validated(model, inputs, targets, one_epoch)
+        ratios.append(
+            [
+                float(torch.linalg.matrix_norm(w.detach() - b) / torch.linalg.matrix_norm(b))
+                for w, b in zip(model.weights, before)
+            ]
+        )
         loss.append(history.epoch_loss[-1])
         statistics.append(layer_statistics(model, inputs, targets, reg=statistics_reg))
         singular.append(torch.linalg.svdvals(model.effective_matrix(inputs)).numpy())
-    settings = {"batch_size": batch_size, "learning_rate": learning_rate, "reg": reg,
-                "hidden_sizes": list(model.hidden_sizes), "init": model.init}
+    settings = {
+        "batch_size": batch_size,
+        "learning_rate": learning_rate,
+        "reg": reg,
+        "hidden_sizes": list(model.hidden_sizes),
+        "init": model.init,
+    }
     return Trace(label, np.array(loss), statistics, np.array(ratios), np.array(singular), settings)
-
-
-# ----------------------------------------------------------------------------------------------
-# Pictures (matplotlib is imported here only)
-# ----------------------------------------------------------------------------------------------
-
-
-def plot_training_statistics(trace, title=None):
-    """One figure of a ``Trace``: loss, singular values of the effective matrix, and per layer the
-    activation RMS, the weight-gradient norm, the update-to-weight ratio and (hidden ReLU layers
-    only; the panel is left out without them) the active fraction, all against the epoch.
-    """
-    import matplotlib.pyplot as plt
-
-    has_relu = any(row["active_fraction"] is not None for row in trace.statistics[0])
-    panels = 6 if has_relu else 5
-    fig, axes = plt.subplots(2, 3, figsize=(13, 6.6), constrained_layout=True)
-    axes = axes.ravel()
-    if not has_relu:
-        axes[-1].remove()
-    epochs = trace.epochs
-    ax = axes[0]
-    ax.semilogy(epochs, trace.loss, color="black", label="training-set mse")
-    ax.set(xlabel="epoch", ylabel="mse (log scale)", title="loss")
-    ax = axes[1]
-    for k in range(trace.singular_values.shape[1]):
-        ax.plot(epochs, trace.singular_values[:, k], label=f"singular value {k + 1}")
-    ax.set(xlabel="epoch", ylabel="singular value", title="effective matrix")
-    names = _layer_names(trace.statistics[0])
-    _per_layer(axes[2], epochs, trace.series("activation_rms"), names, "activation RMS (log scale)",
-               "size of each layer's output", log=True)
-    _per_layer(axes[3], epochs, trace.series("gradient_norm"), names, "||dmse/dW|| (log scale)",
-               "weight-gradient norm", log=True)
-    _per_layer(axes[4], epochs[1:], trace.update_ratio, names,
-               "||ΔW|| / ||W|| per epoch (log scale)", "update-to-weight ratio", log=True)
-    if has_relu:
-        hidden = trace.series("active_fraction")
-        keep = ~np.isnan(hidden[0])
-        _per_layer(axes[5], epochs, hidden[:, keep], [n for n, k in zip(names, keep) if k],
-                   "fraction of z > 0", "active ReLUs (sample, unit)", log=False)
-        axes[5].set_ylim(-0.03, 1.03)
-    for ax in axes[:panels]:
-        ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=7)
-    fig.suptitle(title or trace.label or "training statistics")
-    return fig
-
-
-def plot_init_comparison(traces, title=None):
-    """Several ``Trace`` s in one figure (e.g. one per initialisation): activation RMS and
-    weight-gradient norm by layer before training, and the loss over the epochs.
-
-    ``traces`` is a list of ``Trace``; each one's ``label`` names it in the legends.
-    """
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8), constrained_layout=True)
-    for trace in traces:
-        start = trace.statistics[0]
-        layers = [row["layer"] for row in start]
-        for ax, key in zip(axes[:2], ("activation_rms", "gradient_norm")):
-            ax.semilogy(layers, [row[key] for row in start], marker="o", label=trace.label)
-        axes[2].semilogy(trace.epochs, trace.loss, label=trace.label)
-    names = _layer_names(traces[0].statistics[0])
-    for ax in axes[:2]:
-        ax.set_xticks(range(1, len(names) + 1), names)
-        ax.set_xlabel("layer")
-    axes[0].set(ylabel="activation RMS (log scale)", title="size of each layer's output at init")
-    axes[1].set(ylabel="||dmse/dW|| (log scale)", title="weight-gradient norm at init")
-    axes[2].set(xlabel="epoch", ylabel="training-set mse (log scale)", title="loss")
-    for ax in axes:
-        ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=8)
-    if title:
-        fig.suptitle(title)
-    return fig
-
-
-def _layer_names(rows):
-    return [f"hidden {row['layer']}" if row["kind"] == "hidden" else "output" for row in rows]
-
-
-def _per_layer(ax, x, values, names, ylabel, title, log):
-    """One line per layer (columns of ``values``) against ``x``."""
-    for column, name in zip(values.T, names):
-        ax.plot(x, column, label=name)
-    if log:
-        ax.set_yscale("log")
-    ax.set(xlabel="epoch", ylabel=ylabel, title=title)

@@ -12,10 +12,10 @@ The finder trains a *copy* of the model: the model passed in is left as it was.
 import numpy as np
 import torch
 
-from lab3 import checks
-from lab3.checks import is_count, is_finite_number, is_int, require, require_nonnegative
-from lab3.functional import l2_reg, mse
-from lab3.training import validate_data
+from lab3 import validation
+from lab3.functional import mse
+from lab3.training.loop import autograd_sgd_step, validate_data
+from lab3.validation import is_count, is_finite_number, is_int, require, require_nonnegative
 
 DIVERGENCE_FACTOR = 4.0  # the finder stops once the loss exceeds this many times the best so far
 
@@ -54,7 +54,7 @@ def find_learning_rate(
     """
     inputs, targets = validate_data(model, inputs, targets)
     n = inputs.shape[1]
-    _validate_settings(n, start, stop, steps, batch_size, reg)
+    _validate_range_test(n, start, stop, steps, batch_size, reg)
     rates = start * (stop / start) ** (np.arange(steps) / (steps - 1))
     net = model.copy()
     params = net.parameters()
@@ -63,7 +63,7 @@ def find_learning_rate(
     losses = []
     for i, rate in enumerate(rates):
         batch = torch.arange(i * batch_size, (i + 1) * batch_size) % n  # in order, wrapping round
-        _sgd_step(net, params, x_all[batch], y_all[batch], float(rate), reg)
+        autograd_sgd_step(net, params, x_all[batch], y_all[batch], float(rate), reg)
         loss = _full_loss(net, x_all, y_all)
         losses.append(loss)
         if not np.isfinite(loss) or loss > DIVERGENCE_FACTOR * best:
@@ -72,7 +72,7 @@ def find_learning_rate(
     return rates[: len(losses)].copy(), np.array(losses, dtype=np.float64)
 
 
-def _validate_settings(n, start, stop, steps, batch_size, reg):
+def _validate_range_test(n, start, stop, steps, batch_size, reg):
     """Refuse each bad setting by name (``n``: the number of samples)."""
     require(is_finite_number(start) and start > 0, "start", start, "a finite learning rate > 0")
     require(
@@ -82,10 +82,10 @@ def _validate_settings(n, start, stop, steps, batch_size, reg):
         f"a finite learning rate larger than start ({start:g})",
     )
     require(
-        is_count(steps) and 2 <= steps <= checks.MAX_STEPS,
+        is_count(steps) and 2 <= steps <= validation.MAX_STEPS,
         "steps",
         steps,
-        f"an integer from 2 to {checks.MAX_STEPS:,}",
+        f"an integer from 2 to {validation.MAX_STEPS:,}",
     )
     require(
         is_int(batch_size) and 1 <= batch_size <= n,
@@ -94,16 +94,6 @@ def _validate_settings(n, start, stop, steps, batch_size, reg):
         f"an integer from 1 to the number of samples ({n})",
     )
     require_nonnegative("reg", reg)
-
-
-def _sgd_step(net, params, x, y, learning_rate, reg):
-    """One step of the lab's SGD on the objective ``mse + reg * sum ||W||^2`` (torch autograd)."""
-    objective = mse(y, net.forward(x)) + l2_reg(net.weights, reg)
-    objective.backward()
-    with torch.no_grad():
-        for p in params:
-            p -= learning_rate * p.grad
-            p.grad = None
 
 
 def _full_loss(net, x_all, y_all):

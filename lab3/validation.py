@@ -6,7 +6,7 @@ mistypes a papermill parameter reads what to change instead of a traceback from 
 The limits below stop a typo (``epochs=10**9``, ``n_samples=10**12``) before anything is allocated
 or run: a refusal costs microseconds, the typo would cost terabytes or days. They are far above
 what the lessons and sweeps use. To raise one, assign the module constant before the call, e.g.
-``lab3.checks.MAX_STEPS = 10**9``: every check reads it when it runs.
+``lab3.validation.MAX_STEPS = 10**9``: every check reads it when it runs.
 
 This module imports neither torch nor numpy at import time (the sweep runner uses it).
 """
@@ -31,7 +31,7 @@ def require(condition, name, value, allowed):
 def _short(value, limit=200):
     """``repr(value)``, cut in the middle when long (a whole array would bury the message)."""
     text = repr(value)
-    return text if len(text) <= limit else f"{text[:limit // 2]} ... {text[-limit // 4:]}"
+    return text if len(text) <= limit else f"{text[: limit // 2]} ... {text[-limit // 4 :]}"
 
 
 def is_int(value):
@@ -55,15 +55,20 @@ def require_count(name, value, limit):
     ``limit`` is a name (``"MAX_EPOCHS"``), read when the check runs, so a raised limit counts.
     """
     maximum = globals()[limit]
-    require(is_count(value) and value <= maximum, name, value,
-            f"an integer from 1 to {maximum:,} (raise lab3.checks.{limit} for more)")
+    require(
+        is_count(value) and value <= maximum,
+        name,
+        value,
+        f"an integer from 1 to {maximum:,} (raise lab3.validation.{limit} for more)",
+    )
 
 
 def require_seed(value, name="seed"):
     """Refuse a seed that is not an integer in ``SEED_RANGE``."""
     low, high = SEED_RANGE
-    require(is_int(value) and low <= value <= high, name, value,
-            f"an integer from {low} to {high:,}")
+    require(
+        is_int(value) and low <= value <= high, name, value, f"an integer from {low} to {high:,}"
+    )
 
 
 def require_nonnegative(name, value):
@@ -90,6 +95,10 @@ def real_array(name, value, finite=True):
     # An array is named by its shape (the ``inputs=(2, 20)`` style), not printed whole.
     require(array.dtype.kind in "iuf", name, array.shape, f"{allowed}, not {array.dtype}")
     if finite:
-        require(bool(np.isfinite(array).all()), name, array.shape,
-                "finite numbers only, but it holds NaN or infinity")
+        require(
+            bool(np.isfinite(array).all()),
+            name,
+            array.shape,
+            "finite numbers only, but it holds NaN or infinity",
+        )
     return array

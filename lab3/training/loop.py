@@ -15,8 +15,8 @@ Two engines compute step 3:
 
 * ``"autograd"``: torch, exactly as the lab (``objective.backward()``) in float32;
 * ``"manual"``: the hand-derived backprop of ``lab3.backprop.gradients`` in float64 numpy, written
-  out on preallocated arrays: about 17 microseconds a step for the lab's network, some 40 times
-  less than the lab's loop (see ``lab3.manual_engine``).
+  out on preallocated arrays (``lab3.training.manual_engine``), the fast one
+  (``benchmarks/README.md`` has its speed).
 
 Both update the model in place and return a ``History``.
 """
@@ -27,20 +27,12 @@ from dataclasses import asdict, dataclass, field, fields
 import numpy as np
 import torch
 
-from lab3 import checks
-from lab3.checks import (
-    is_finite_number,
-    is_int,
-    require,
-    require_count,
-    require_nonnegative,
-    require_seed,
-)
 from lab3.functional import l2_reg, mse
-from lab3.manual_engine import ManualNet, augmented
 from lab3.mlp import MultiLayerPerceptron
+from lab3.training.manual_engine import ManualNet, augmented
+from lab3.training.settings import TrainingSettings, validate_settings
+from lab3.validation import require
 
-ENGINES = ("autograd", "manual")
 DIVERGENCE_BOUND = 1e12  # a step loss above this (or NaN, or inf) stops training
 
 
@@ -53,42 +45,17 @@ class DivergedError(ArithmeticError):
     """
 
     def __init__(self, epoch, step, loss, learning_rate, history):
-        super().__init__(f"training diverged at epoch {epoch}, step {step} (loss={loss:.3g}): "
-                         f"try a smaller learning_rate than {learning_rate:g}")
+        super().__init__(
+            f"training diverged at epoch {epoch}, step {step} (loss={loss:.3g}): "
+            f"try a smaller learning_rate than {learning_rate:g}"
+        )
         self.epoch, self.step, self.loss = epoch, step, loss
         self.learning_rate, self.history = learning_rate, history
 
 
-@dataclass(frozen=True)
-class Settings:
-    """The hyperparameters of one run, already checked: made by ``validate_settings`` only.
-
-    The engines read them from here; nothing checks them again.
-    """
-
-    n_samples: int
-    epochs: int
-    batch_size: int
-    learning_rate: float
-    reg: float
-    engine: str
-    shuffle: bool
-    seed: int
-
-    @property
-    def steps_per_epoch(self):
-        """``ceil(n_samples / batch_size)``: the last batch is shorter when it does not divide."""
-        return -(-self.n_samples // self.batch_size)
-
-    @property
-    def total_steps(self):
-        """SGD steps of the whole run, if nothing diverges."""
-        return self.epochs * self.steps_per_epoch
-
-
 @dataclass
 class History:
-    """What ``train`` did: the ``Settings`` it ran with and the losses it saw.
+    """What ``train`` did: the ``TrainingSettings`` it ran with and the losses it saw.
 
     ``step_loss[i]`` is the mse of the batch of step ``i`` *before* its update (the lab's "loss
     after forward pass"); ``epoch_loss[e]`` is the mse over the whole training set after epoch
@@ -96,7 +63,7 @@ class History:
     be read directly (``history.batch_size`` is ``history.settings.batch_size``).
     """
 
-    settings: Settings
+    settings: TrainingSettings
     step_loss: list = field(default_factory=list)
     epoch_loss: list = field(default_factory=list)
     epoch_objective: list = field(default_factory=list)
@@ -117,7 +84,9 @@ def _setting(name):
     return property(lambda self: getattr(self.settings, name), doc=f"``settings.{name}``")
 
 
-for _field in fields(Settings):  # read-only shortcuts: history.epochs, history.batch_size...
+for _field in fields(
+    TrainingSettings
+):  # read-only shortcuts: history.epochs, history.batch_size...
     setattr(History, _field.name, _setting(_field.name))
 
 
@@ -129,10 +98,18 @@ for _field in fields(Settings):  # read-only shortcuts: history.epochs, history.
 def _as_data(name, value):
     """``value`` as a 2-D float32 tensor in the lab's ``(d, n)`` layout, or a ``ValueError``."""
     data = torch.as_tensor(value, dtype=torch.float32).detach()
-    require(data.ndim == 2 and data.shape[1] >= 1, name, tuple(data.shape),
-            "a 2-D (d, n) tensor: one row per feature, one column per sample")
-    require(bool(torch.isfinite(data).all()), name, tuple(data.shape),
-            "finite numbers only, but it holds NaN or infinity")
+    require(
+        data.ndim == 2 and data.shape[1] >= 1,
+        name,
+        tuple(data.shape),
+        "a 2-D (d, n) tensor: one row per feature, one column per sample",
+    )
+    require(
+        bool(torch.isfinite(data).all()),
+        name,
+        tuple(data.shape),
+        "finite numbers only, but it holds NaN or infinity",
+    )
     return data
 
 
@@ -143,49 +120,27 @@ def validate_data(model, inputs, targets):
     """
     require(isinstance(model, MultiLayerPerceptron), "model", model, "a lab3 MultiLayerPerceptron")
     inputs, targets = _as_data("inputs", inputs), _as_data("targets", targets)
-    require(targets.shape[1] == inputs.shape[1], "targets", tuple(targets.shape),
-            f"as many samples (columns) as inputs, whose shape is {tuple(inputs.shape)}")
-    require(inputs.shape[0] == model.num_inputs, "inputs", tuple(inputs.shape),
-            f"shape (model.num_inputs={model.num_inputs}, n) in the (d, n) layout "
-            "(one column per sample)")
-    require(targets.shape[0] == model.num_outputs, "targets", tuple(targets.shape),
-            f"shape (model.num_outputs={model.num_outputs}, n) in the (d, n) layout "
-            "(one column per sample)")
+    require(
+        targets.shape[1] == inputs.shape[1],
+        "targets",
+        tuple(targets.shape),
+        f"as many samples (columns) as inputs, whose shape is {tuple(inputs.shape)}",
+    )
+    require(
+        inputs.shape[0] == model.num_inputs,
+        "inputs",
+        tuple(inputs.shape),
+        f"shape (model.num_inputs={model.num_inputs}, n) in the (d, n) layout "
+        "(one column per sample)",
+    )
+    require(
+        targets.shape[0] == model.num_outputs,
+        "targets",
+        tuple(targets.shape),
+        f"shape (model.num_outputs={model.num_outputs}, n) in the (d, n) layout "
+        "(one column per sample)",
+    )
     return inputs, targets
-
-
-def validate_engine(engine):
-    """Refuse an engine name that is not one of ``ENGINES``."""
-    require(isinstance(engine, str) and engine in ENGINES, "engine", engine, f"one of {ENGINES}")
-    return engine
-
-
-def validate_settings(n_samples, epochs, batch_size, learning_rate, reg, engine, shuffle=False,
-                      seed=0):
-    """Refuse hyperparameters outside their ranges, naming each one; return ``Settings``.
-
-    The limits of ``lab3.checks`` apply (``MAX_SAMPLES``, ``MAX_EPOCHS``, and ``MAX_STEPS`` on
-    ``epochs * ceil(n_samples / batch_size)``), so a typo is refused at once, before anything
-    is allocated. ``train`` calls it before anything runs; a notebook or a sweep can call it too.
-    """
-    require_count("n_samples", n_samples, "MAX_SAMPLES")
-    require_count("epochs", epochs, "MAX_EPOCHS")
-    require(is_int(batch_size) and 1 <= batch_size <= n_samples, "batch_size", batch_size,
-            f"an integer from 1 to the number of samples ({n_samples})")
-    require(is_finite_number(learning_rate) and learning_rate > 0,
-            "learning_rate", learning_rate, "a finite number > 0")
-    require_nonnegative("reg", reg)
-    validate_engine(engine)
-    require(isinstance(shuffle, bool), "shuffle", shuffle, "True or False")
-    require_seed(seed)
-    settings = Settings(n_samples=int(n_samples), epochs=int(epochs), batch_size=int(batch_size),
-                        learning_rate=float(learning_rate), reg=float(reg), engine=engine,
-                        shuffle=shuffle, seed=int(seed))
-    require(settings.total_steps <= checks.MAX_STEPS, "epochs", epochs,
-            f"at most {checks.MAX_STEPS:,} SGD steps in all, but epochs * ceil(n_samples / "
-            f"batch_size) = {epochs} * {settings.steps_per_epoch} = {settings.total_steps:,}: "
-            "fewer epochs or a larger batch_size (or raise lab3.checks.MAX_STEPS)")
-    return settings
 
 
 # ----------------------------------------------------------------------------------------------
@@ -193,8 +148,20 @@ def validate_settings(n_samples, epochs, batch_size, learning_rate, reg, engine,
 # ----------------------------------------------------------------------------------------------
 
 
-def train(model, inputs, targets, *, epochs, batch_size=1, learning_rate=0.1, reg=0.001,
-          engine="autograd", shuffle=False, seed=0, progress=False):
+def train(
+    model,
+    inputs,
+    targets,
+    *,
+    epochs,
+    batch_size=1,
+    learning_rate=0.1,
+    reg=0.001,
+    engine="autograd",
+    shuffle=False,
+    seed=0,
+    progress=False,
+):
     """Train ``model`` in place with SGD on the lab's objective; return a ``History``.
 
     Args:
@@ -209,24 +176,27 @@ def train(model, inputs, targets, *, epochs, batch_size=1, learning_rate=0.1, re
         seed: seed of the shuffling generator (unused without ``shuffle``).
         progress: show a tqdm progress bar over the epochs.
 
-    ``n``, ``epochs`` and the number of steps have upper limits (``lab3.checks``).
+    ``n``, ``epochs`` and the number of steps have upper limits (``lab3.validation``).
 
     Raises:
         ValueError: a bad argument (the message names it, its value and what is allowed).
         DivergedError: a step's loss became NaN, infinite or larger than 1e12.
     """
     inputs, targets = validate_data(model, inputs, targets)
-    settings = validate_settings(inputs.shape[1], epochs, batch_size, learning_rate, reg, engine,
-                                 shuffle, seed)
-    return train_validated(model, inputs, targets, settings, progress)
+    knobs = dict(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, reg=reg)
+    settings = TrainingSettings(
+        n_samples=inputs.shape[1], **knobs, engine=engine, shuffle=shuffle, seed=seed
+    )
+    return train_validated(model, inputs, targets, validate_settings(settings), progress)
 
 
 def train_validated(model, inputs, targets, settings, progress=False):
     """``train`` without the checks, for a caller that made everything itself.
 
     ``inputs`` and ``targets``: float32 ``(d, n)`` and ``(k, n)`` tensors that fit ``model``
-    (as ``validate_data`` returns them); ``settings``: from ``validate_settings``, for this ``n``.
-    ``lab3.experiment.run`` uses it: its parameters were checked once, its data made to fit.
+    (as ``validate_data`` returns them); ``settings``: a ``TrainingSettings`` that
+    ``validate_settings`` returned, for this ``n``. ``lab3.experiment.run`` and the explorer use
+    it: their settings were checked once, where they entered, and their data made to fit.
     """
     history = History(settings)
     run = _train_autograd if settings.engine == "autograd" else _train_manual
@@ -295,22 +265,40 @@ def _train_autograd(model, inputs, targets, history, epoch_orders):
     for epoch, order in epoch_orders:
         x, y = (x_all, y_all) if order is None else (x_all[order], y_all[order])
         for step, s in enumerate(range(0, n, B), start=1):
-            loss = _autograd_step(model, params, x[s:s + B], y[s:s + B], history, epoch, step)
+            loss = _autograd_step(model, params, x[s : s + B], y[s : s + B], history, epoch, step)
             history.step_loss.append(loss)
         _record_epoch(history, *_autograd_epoch_loss(model, x_all, y_all, settings.reg))
 
 
 def _autograd_step(model, params, x, y, history, epoch, step):
-    """One SGD step, as the lab wrote it; returns the batch's mse before the update."""
+    """One SGD step of ``train``: it stops a diverging run before the update."""
     settings = history.settings
+
+    def stop_if_diverged(loss):
+        _detect_divergence(loss, epoch, step, history)
+
+    return autograd_sgd_step(
+        model, params, x, y, settings.learning_rate, settings.reg, check_loss=stop_if_diverged
+    )
+
+
+def autograd_sgd_step(model, params, x, y, learning_rate, reg, check_loss=None):
+    """One SGD step as the lab wrote it, on ``x`` ``(B, d)`` and ``y`` ``(B, k)``.
+
+    Forward, objective ``mse + reg * sum ||W||^2``, ``backward()``, then ``p -= learning_rate *
+    p.grad`` for every tensor of ``params`` (``model.parameters()``). ``check_loss(mse)`` is called
+    before the backward pass, so a run can stop there. Returns the batch's mse before the update.
+    ``lab3.train`` (engine ``"autograd"``) and the learning-rate finder take their steps here.
+    """
     loss = mse(y, model.forward(x))
     loss_value = loss.item()
-    _detect_divergence(loss_value, epoch, step, history)  # before the update and its backward
-    objective = loss + l2_reg(model.weights, settings.reg)
+    if check_loss is not None:
+        check_loss(loss_value)
+    objective = loss + l2_reg(model.weights, reg)
     objective.backward()
     with torch.no_grad():
         for p in params:
-            p -= settings.learning_rate * p.grad  # the lab's w.data -= alpha * w.grad
+            p -= learning_rate * p.grad  # the lab's w.data -= alpha * w.grad
             p.grad.zero_()
     return loss_value
 
@@ -323,7 +311,7 @@ def _autograd_epoch_loss(model, x_all, y_all, reg):
 
 
 # ----------------------------------------------------------------------------------------------
-# engine="manual": hand-derived backprop on preallocated float64 arrays (lab3.manual_engine)
+# engine="manual": hand-derived backprop on preallocated float64 arrays (manual_engine.py)
 # ----------------------------------------------------------------------------------------------
 
 
@@ -338,7 +326,7 @@ def _train_manual(model, inputs, targets, history, epoch_orders):
             order = None if order is None else order.numpy()
             x, y = (x_all, y_all) if order is None else (x_all[order], y_all[order])
             losses = net.epoch(x, y, settings.learning_rate, settings.reg, DIVERGENCE_BOUND)
-            history.step_loss.extend(losses[:net.steps_done].tolist())
+            history.step_loss.extend(losses[: net.steps_done].tolist())
             if net.steps_done < len(losses):
                 _detect_divergence(losses[net.steps_done], epoch, net.steps_done + 1, history)
             _record_epoch(history, *net.loss_and_objective(x_all, y_all, settings.reg))

@@ -1,14 +1,12 @@
 """``engine="manual"``: the hand-derived backprop of ``lab3.backprop``, fused for speed.
 
 ``lab3.backprop.gradients`` is the readable version: one forward/backward pair per layer, every
-argument converted and checked on every call. For the lab's 2-3-2 network and one sample it costs
-about 135 microseconds a call, most of it checking and allocating, while the lab's autograd loop
-costs about 730 microseconds a step: single-sample SGD built on it would be only ~5x faster.
-``ManualNet`` computes the same formulas (tests pin it to ``gradients`` for ReLU and identity
-hidden layers, and to torch autograd) with every buffer allocated once and about a dozen numpy
-calls per step: about 17 microseconds a step, ~40x the lab's loop. (Measured 2026-11-28 with
-``time.perf_counter`` on the 2-core development machine, one thread, best of 5, while other jobs
-ran; ``make bench`` compares the engines side by side.)
+argument converted and checked on every call. For one sample of the lab's 2-3-2 network most of
+its time goes to checking and allocating, so single-sample SGD built on it would be barely faster
+than the lab's autograd loop. ``ManualNet`` computes the same formulas (tests pin it to
+``gradients`` for ReLU and identity hidden layers, and to torch autograd) with every buffer
+allocated once and about a dozen numpy calls per step. ``benchmarks/bench_training.py`` (``make
+bench``) times it against the lab's loop; ``benchmarks/README.md`` keeps the measurements.
 """
 
 import numpy as np
@@ -76,8 +74,14 @@ class ManualNet:
             fan_out = a.shape[1]
             last = i == len(self.params) - 1
             next_input = None if last else np.ones((rows, fan_out + 1))
-            layers.append((np.empty((rows, fan_out)), np.empty((rows, fan_out)),
-                           np.empty((rows, fan_out)), next_input))
+            layers.append(
+                (
+                    np.empty((rows, fan_out)),
+                    np.empty((rows, fan_out)),
+                    np.empty((rows, fan_out)),
+                    next_input,
+                )
+            )
         return layers
 
     def _plan(self, layers):
@@ -90,12 +94,23 @@ class ManualNet:
         ``first``: layer 0's ``(grad_A, dz)`` (its input is the batch itself).
         """
         p, g, relu = self.params, self.grads, self.relu
-        hidden = [(p[i], z, nxt, nxt[:, :-1], relu[i])
-                  for i, (z, _, _, nxt) in enumerate(layers[:-1])]
+        hidden = [
+            (p[i], z, nxt, nxt[:, :-1], relu[i]) for i, (z, _, _, nxt) in enumerate(layers[:-1])
+        ]
         y_hat, residual = layers[-1][0], layers[-1][1]
-        backward = [(g[i], layers[i - 1][3].T, layers[i][1], p[i][:-1].T, layers[i - 1][1],
-                     layers[i - 1][3][:, :-1], layers[i - 1][2], relu[i - 1])
-                    for i in range(len(p) - 1, 0, -1)]
+        backward = [
+            (
+                g[i],
+                layers[i - 1][3].T,
+                layers[i][1],
+                p[i][:-1].T,
+                layers[i - 1][1],
+                layers[i - 1][3][:, :-1],
+                layers[i - 1][2],
+                relu[i - 1],
+            )
+            for i in range(len(p) - 1, 0, -1)
+        ]
         output = (p[-1], y_hat, residual, residual.reshape(-1))
         return hidden, output, backward, (g[0], layers[0][1])
 
@@ -109,8 +124,13 @@ class ManualNet:
         This is the hot loop, written out in one piece: no allocation, no checks, no calls but
         numpy's (each costs about a microsecond on a (1, 3) array, far more than its arithmetic).
         """
-        dot, maximum, subtract, multiply, sign = (np.dot, np.maximum, np.subtract, np.multiply,
-                                                  np.sign)
+        dot, maximum, subtract, multiply, sign = (
+            np.dot,
+            np.maximum,
+            np.subtract,
+            np.multiply,
+            np.sign,
+        )
         theta, grad = self.theta, self.grad
         decay = 1.0 - 2.0 * learning_rate * reg * self.is_weight  # 1 on the biases
         n, B = x.shape[0], self.batch_size
@@ -118,8 +138,9 @@ class ManualNet:
         self.steps_done = 0
         for step, s in enumerate(range(0, n, B)):
             hidden, output, backward, (grad_first, dz_first) = (
-                self.full if s + B <= n else self.short)
-            xb = x[s:s + B]
+                self.full if s + B <= n else self.short
+            )
+            xb = x[s : s + B]
             # forward: h = act([h, 1] @ [[W], [b]]), layer by layer
             h = xb
             for a, z, h_next, h_left, relu in hidden:
@@ -131,7 +152,7 @@ class ManualNet:
                 h = h_next
             a, y_hat, residual, flat = output
             dot(h, a, out=y_hat)
-            subtract(y_hat, y[s:s + B], out=residual)
+            subtract(y_hat, y[s : s + B], out=residual)
             losses[step] = loss = dot(flat, flat) / flat.size
             if not loss <= divergence_bound:  # NaN too
                 return losses
@@ -173,6 +194,6 @@ def _flat_views(shapes):
     flat = np.zeros(sum(rows * cols for rows, cols in shapes))
     views, offset = [], 0
     for rows, cols in shapes:
-        views.append(flat[offset:offset + rows * cols].reshape(rows, cols))
+        views.append(flat[offset : offset + rows * cols].reshape(rows, cols))
         offset += rows * cols
     return flat, views

@@ -19,7 +19,7 @@ step 4 stays although it changes no parameter: it is part of what the lab paid f
 
 import torch
 
-from lab3.checks import require
+from lab3.validation import require
 
 
 def _relu(z):
@@ -36,8 +36,12 @@ def _mse(y, y_hat):
 
 def _initial(model):
     """``[W1, b1, W2, b2]``: fresh leaf copies of a 2-3-2 model's parameters, requiring grad."""
-    require(len(model.weights) == 2 and model.activations == ("relu",), "model", model,
-            "a network with one ReLU hidden layer, as the lab's (e.g. hidden_sizes=[3])")
+    require(
+        len(model.weights) == 2 and model.activations == ("relu",),
+        "model",
+        model,
+        "a network with one ReLU hidden layer, as the lab's (e.g. hidden_sizes=[3])",
+    )
     return [p.detach().clone().requires_grad_(True) for p in model.parameters()]
 
 
@@ -76,23 +80,24 @@ def lab_single_sample(inputs, targets, model, epochs=10, learning_rate=0.1, reg=
     Returns:
         ``[W1, b1, W2, b2]``: the trained parameters, leaf tensors that require grad.
     """
+
     def batches():
         for s in range(inputs.shape[1]):
             yield s, inputs[:, s], targets[:, s]
 
-    return _sgd(batches, _initial(model), epochs, learning_rate, reg, log,
-                lambda s: s % 500 == 0)
+    return _sgd(batches, _initial(model), epochs, learning_rate, reg, log, lambda s: s % 500 == 0)
 
 
-def lab_batched(inputs, targets, model, epochs=100, batch_size=100, learning_rate=0.1, reg=0.001,
-                log=None):
+def lab_batched(
+    inputs, targets, model, epochs=100, batch_size=100, learning_rate=0.1, reg=0.001, log=None
+):
     """The lab's second loop: one SGD step per consecutive slice of ``batch_size`` samples.
 
     Arguments and result as ``lab_single_sample``; ``log`` gets the first batch of each epoch.
     """
+
     def batches():
         for s in range(0, inputs.shape[1], batch_size):
-            yield s, inputs[:, s:s + batch_size].T, targets[:, s:s + batch_size].T
+            yield s, inputs[:, s : s + batch_size].T, targets[:, s : s + batch_size].T
 
-    return _sgd(batches, _initial(model), epochs, learning_rate, reg, log,
-                lambda s: s % 1000 == 0)
+    return _sgd(batches, _initial(model), epochs, learning_rate, reg, log, lambda s: s % 1000 == 0)

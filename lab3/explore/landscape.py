@@ -24,9 +24,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from lab3.data import create_linear_training_data
-from lab3.manual_engine import augmented
+from lab3.explore.controls import Controls, target_matrix
 from lab3.mlp import MultiLayerPerceptron
-from lab3.training import DivergedError, train
+from lab3.training.loop import DivergedError, train
+from lab3.training.manual_engine import augmented
 
 SAMPLES = 200  # the landscape's objective is on the first 200 training samples
 GRID = 41  # grid points per axis
@@ -53,8 +54,17 @@ class Landscape:
 def problem_key(settings):
     """The settings the contours depend on (not the learning rate, batch size, epochs, shuffle)."""
     s = settings
-    return (s.hidden_sizes, s.init, s.init_scale, s.seed, s.transform, s.angle, s.amount, s.reg,
-            min(SAMPLES, s.n_samples))
+    return (
+        s.hidden_sizes,
+        s.init,
+        s.init_scale,
+        s.seed,
+        s.transform,
+        s.angle,
+        s.amount,
+        s.reg,
+        min(SAMPLES, s.n_samples),
+    )
 
 
 def landscape(settings):
@@ -69,8 +79,9 @@ def trajectories(settings):
     (shuffled each pass with ``settings.shuffle``); a path that diverges stops ``FAR`` plot widths
     away. Cached per problem, learning rate, batch size and shuffle.
     """
-    return _paths(problem_key(settings), settings.learning_rate, settings.batch_size,
-                  settings.shuffle)
+    return _paths(
+        problem_key(settings), settings.learning_rate, settings.batch_size, settings.shuffle
+    )
 
 
 class _Net:
@@ -82,18 +93,23 @@ class _Net:
         self.x = augmented(inputs.T.double().numpy())  # (m, 3): [x, 1], as ManualNet's
         self.y = targets.T.double().numpy()  # (m, 2)
         self.reg = reg
-        self.is_weight = np.concatenate([np.r_[np.ones(r - 1), 0.0].repeat(c)
-                                         for r, c in self.shapes])  # 1 on weights, 0 on biases
+        self.is_weight = np.concatenate(
+            [np.r_[np.ones(r - 1), 0.0].repeat(c) for r, c in self.shapes]
+        )  # 1 on weights, 0 on biases
 
     def flat(self, model):
-        return np.concatenate([np.vstack([w.detach().double().numpy(), b.detach().double().numpy()])
-                               .ravel() for w, b in zip(model.weights, model.biases)])
+        return np.concatenate(
+            [
+                np.vstack([w.detach().double().numpy(), b.detach().double().numpy()]).ravel()
+                for w, b in zip(model.weights, model.biases)
+            ]
+        )
 
     def layers(self, theta):
         """``theta`` ``(..., P)`` -> per layer ``(..., fan_in + 1, fan_out)`` views."""
         out, offset = [], 0
         for rows, cols in self.shapes:
-            piece = theta[..., offset:offset + rows * cols]
+            piece = theta[..., offset : offset + rows * cols]
             out.append(piece.reshape(*theta.shape[:-1], rows, cols))
             offset += rows * cols
         return out
@@ -105,10 +121,11 @@ class _Net:
         with np.errstate(all="ignore"):
             for a, relu in zip(layers[:-1], self.relu):
                 z = np.matmul(h, a)  # (k, m, fan_out)
-                h = np.concatenate([np.maximum(z, 0) if relu else z,
-                                    np.ones((*z.shape[:-1], 1))], axis=-1)
+                h = np.concatenate(
+                    [np.maximum(z, 0) if relu else z, np.ones((*z.shape[:-1], 1))], axis=-1
+                )
             residual = np.matmul(h, layers[-1]) - self.y
-            return (residual ** 2).mean(axis=(-2, -1)) + self.reg * (thetas ** 2) @ self.is_weight
+            return (residual**2).mean(axis=(-2, -1)) + self.reg * (thetas**2) @ self.is_weight
 
     def gradient(self, theta, rows):
         """d objective / d theta ``(P,)`` on the samples ``rows`` (the lab's backprop, by hand)."""
@@ -142,12 +159,11 @@ class _Slice:
 @functools.lru_cache(maxsize=8)
 def _slice(key):
     hidden_sizes, init, init_scale, seed, transform, angle, amount, reg, m = key
-    from lab3.explore import Settings, target_matrix  # the settings' target map
-
-    matrix = target_matrix(Settings(transform=transform, angle=angle, amount=amount))
+    matrix = target_matrix(Controls(transform=transform, angle=angle, amount=amount))
     inputs, targets = create_linear_training_data(m, matrix, seed=seed)
-    model = MultiLayerPerceptron(2, list(hidden_sizes), 2, seed=seed, init=init,
-                                 init_scale=init_scale)
+    model = MultiLayerPerceptron(
+        2, list(hidden_sizes), 2, seed=seed, init=init, init_scale=init_scale
+    )
     net = _Net(model, inputs, targets, reg)
     start = net.flat(model)
     rng = np.random.default_rng(seed)
@@ -178,9 +194,9 @@ def _curvature(net, ref, e1, e2, extent):
     h = 1e-3 * extent
     offsets = [(0, 0), (h, 0), (-h, 0), (0, h), (0, -h), (h, h), (-h, -h), (h, -h), (-h, h)]
     f = net.objective(np.array([ref + a * e1 + b * e2 for a, b in offsets]))
-    huu = (f[1] - 2 * f[0] + f[2]) / h ** 2
-    hvv = (f[3] - 2 * f[0] + f[4]) / h ** 2
-    huv = (f[5] + f[6] - f[7] - f[8]) / (4 * h ** 2)
+    huu = (f[1] - 2 * f[0] + f[2]) / h**2
+    hvv = (f[3] - 2 * f[0] + f[4]) / h**2
+    huv = (f[5] + f[6] - f[7] - f[8]) / (4 * h**2)
     return float(np.linalg.eigvalsh(np.array([[huu, huv], [huv, hvv]])).max())
 
 
@@ -192,8 +208,9 @@ def path_settings(settings):
     learning rate where the slice curves down at the reference).
     """
     key = problem_key(settings)
-    return _plan(_slice(key).landscape.curvature, key[-1], settings.learning_rate,
-                 settings.batch_size)
+    return _plan(
+        _slice(key).landscape.curvature, key[-1], settings.learning_rate, settings.batch_size
+    )
 
 
 def _plan(curvature, m, learning_rate, batch_size):
@@ -223,7 +240,7 @@ def _sgd(piece, learning_rate, batch, shuffle):
             s = (step * batch) % m
             if shuffle and s < batch:
                 order = rng.permutation(m)
-            grad = net.gradient(ref + point[0] * e1 + point[1] * e2, order[s:s + batch])
+            grad = net.gradient(ref + point[0] * e1 + point[1] * e2, order[s : s + batch])
             point = point - learning_rate * np.array([grad @ e1, grad @ e2])
             path.append(point.copy())
             if not np.abs(point).max() <= far:  # diverging (or NaN): off the picture for good

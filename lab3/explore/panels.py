@@ -1,7 +1,7 @@
 """The panels of lesson 07's picture, each drawn once on its axes and then updated in place.
 
 Every panel makes its artists in ``__init__`` and only changes their data in ``update``, so a
-new slider position costs no new artists (``lab3.explore_figure`` puts them together):
+new slider position costs no new artists (``lab3.explore.figure`` puts them together):
 
 * ``LossPanel``: every step's batch loss (faint), its running mean, the training-set loss after
   each epoch (epoch 0: before training), and a cross where a run diverged;
@@ -10,7 +10,7 @@ new slider position costs no new artists (``lab3.explore_figure`` puts them toge
   grid of points as arrows next to the true image ``x @ M``, and the error ``|f(x) - x M|`` as
   the background, so ReLU kinks show as creases and a dead unit as a line that touches nothing;
 * ``MatrixPanel``: the learned effective matrix next to the true one, and the matrix error;
-* ``LandscapePanel``: the objective over a plane of parameters (``lab3.explore_landscape``)
+* ``LandscapePanel``: the objective over a plane of parameters (``lab3.explore.landscape``)
   with the single-sample, mini-batch and too-large-learning-rate SGD paths.
 """
 
@@ -19,7 +19,7 @@ import torch
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from lab3 import explore_landscape
+from lab3.explore import landscape
 
 ERROR_RANGE = (-3.0, 0.5)  # log10 of |f(x) - x M|: the colour scale of the input squares
 GRID = 61  # background pixels per side of the input square
@@ -75,12 +75,14 @@ def step_epochs(steps, batch_size, n):
 class LossPanel:
     def __init__(self, ax, legend=True):
         self.ax = ax
-        self.raw, = ax.plot([], [], lw=0.5, alpha=0.3, color="tab:blue",
-                            label="batch loss, each step")
-        self.mean, = ax.plot([], [], lw=1.6, color="tab:blue", label="its running mean")
-        self.epochs, = ax.plot([], [], "o-", ms=4, color="black", lw=1,
-                               label="training-set loss after each epoch")
-        self.stop, = ax.plot([], [], "X", ms=11, color="tab:red", label="diverged here")
+        (self.raw,) = ax.plot(
+            [], [], lw=0.5, alpha=0.3, color="tab:blue", label="batch loss, each step"
+        )
+        (self.mean,) = ax.plot([], [], lw=1.6, color="tab:blue", label="its running mean")
+        (self.epochs,) = ax.plot(
+            [], [], "o-", ms=4, color="black", lw=1, label="training-set loss after each epoch"
+        )
+        (self.stop,) = ax.plot([], [], "X", ms=11, color="tab:red", label="diverged here")
         log_axis(ax.yaxis)
         ax.set_xlabel("epoch (a step is placed by the samples seen)")
         ax.set_ylabel("mse (log scale)")
@@ -95,7 +97,7 @@ class LossPanel:
         window = max(1, min(50, steps.size // 20))
         self.raw.set_data(*_thin(x, steps))
         mean = np.convolve(steps, np.ones(window) / window, mode="valid")
-        self.mean.set_data(*_thin(x[window - 1:], mean))
+        self.mean.set_data(*_thin(x[window - 1 :], mean))
         losses = [outcome.initial_loss, *h.epoch_loss]
         self.epochs.set_data(np.arange(len(losses)), losses)
         shown = [steps, losses]
@@ -109,8 +111,11 @@ class LossPanel:
         # a diverged run is zoomed in on the steps it took (often a handful)
         stop = self.stop.get_xdata()
         self.ax.set_xlim(0, s.epochs if outcome.diverged is None else 1.25 * stop[0])
-        self.ax.set_title(f"loss: {h.steps} steps of batch {s.batch_size}, {len(h.epoch_loss)} of "
-                          f"{s.epochs} epochs", fontsize=10)
+        self.ax.set_title(
+            f"loss: {h.steps} steps of batch {s.batch_size}, {len(h.epoch_loss)} of "
+            f"{s.epochs} epochs",
+            fontsize=10,
+        )
         if self.legend is not None:
             self.legend.texts[1].set_text(f"running mean of {window} step" + "s" * (window > 1))
 
@@ -120,9 +125,15 @@ class PlanePanel:
 
     def __init__(self, ax, title, ylabel=True):
         self.ax, self.title = ax, title
-        self.image = ax.imshow(np.zeros((GRID, GRID)), extent=(-1, 1, -1, 1), origin="lower",
-                               cmap="YlOrRd", vmin=ERROR_RANGE[0], vmax=ERROR_RANGE[1],
-                               interpolation="nearest")
+        self.image = ax.imshow(
+            np.zeros((GRID, GRID)),
+            extent=(-1, 1, -1, 1),
+            origin="lower",
+            cmap="YlOrRd",
+            vmin=ERROR_RANGE[0],
+            vmax=ERROR_RANGE[1],
+            interpolation="nearest",
+        )
         _, anchors = square_points()
         zeros = np.zeros(len(anchors))
         quiver = dict(angles="xy", scale_units="xy", scale=ARROW_SCALE, width=0.008)
@@ -142,12 +153,20 @@ class PlanePanel:
 
     @staticmethod
     def legend_handles():
-        return [Line2D([], [], color="tab:green", lw=2, marker="o", markevery=[1],
-                       label="first-layer unit's on/off line (tick: on side)"),
-                Line2D([], [], color="0.45", lw=1.5, ls="--",
-                       label="dead unit (off on every sample)"),
-                Line2D([], [], color="black", lw=2, label="network output f(x), drawn at x"),
-                Line2D([], [], color="tab:blue", lw=2, alpha=0.45, label="true output x @ M")]
+        return [
+            Line2D(
+                [],
+                [],
+                color="tab:green",
+                lw=2,
+                marker="o",
+                markevery=[1],
+                label="first-layer unit's on/off line (tick: on side)",
+            ),
+            Line2D([], [], color="0.45", lw=1.5, ls="--", label="dead unit (off on every sample)"),
+            Line2D([], [], color="black", lw=2, label="network output f(x), drawn at x"),
+            Line2D([], [], color="tab:blue", lw=2, alpha=0.45, label="true output x @ M"),
+        ]
 
     def update(self, model, matrix, dead, square):
         """Draw ``model`` against ``matrix`` ``(2, 2)``; ``dead``: per layer, as in ``Outcome``."""
@@ -156,19 +175,20 @@ class PlanePanel:
         with torch.no_grad(), np.errstate(all="ignore"):
             out = model.forward(torch.from_numpy(np.vstack([pixels, anchors])).float())
             out = out.double().numpy()
-            error = np.log10(np.linalg.norm(out[:len(pixels)] - pixels @ m, axis=1))
+            error = np.log10(np.linalg.norm(out[: len(pixels)] - pixels @ m, axis=1))
         low, high = ERROR_RANGE
         error = np.nan_to_num(error, nan=high, posinf=high, neginf=low)
         self.image.set_data(error.reshape(GRID, GRID))
-        arrows = np.nan_to_num(out[len(pixels):], nan=0.0, posinf=0.0, neginf=0.0)
+        arrows = np.nan_to_num(out[len(pixels) :], nan=0.0, posinf=0.0, neginf=0.0)
         length = np.linalg.norm(arrows, axis=1, keepdims=True)
         arrows = arrows * np.minimum(1.0, LONGEST_ARROW / np.maximum(length, 1e-300))
         self.net.set_UVC(*arrows.T)
         self.true.set_UVC(*(anchors @ m).T)
         self._draw_units(model, dead[0] if dead else np.zeros(0, bool))
         total = int(sum(d.sum() for d in dead))
-        self.ax.set_title(f"{self.title}: {total} of {sum(model.hidden_sizes)} hidden units dead",
-                          fontsize=10)
+        self.ax.set_title(
+            f"{self.title}: {total} of {sum(model.hidden_sizes)} hidden units dead", fontsize=10
+        )
 
     def _draw_units(self, model, dead):
         w = model.weights[0].detach().double().numpy() if model.hidden_sizes else np.zeros((2, 0))
@@ -176,9 +196,21 @@ class PlanePanel:
         animated = self.image.get_animated()
         while len(self.units) < w.shape[1]:
             colour = f"C{(len(self.units) + 2) % 10}"
-            self.units.append((self.ax.plot([], [], color=colour, lw=2, animated=animated)[0],
-                               self.ax.plot([], [], color=colour, lw=2, marker="o", markevery=[1],
-                                            ms=4, animated=animated)[0]))
+            self.units.append(
+                (
+                    self.ax.plot([], [], color=colour, lw=2, animated=animated)[0],
+                    self.ax.plot(
+                        [],
+                        [],
+                        color=colour,
+                        lw=2,
+                        marker="o",
+                        markevery=[1],
+                        ms=4,
+                        animated=animated,
+                    )[0],
+                )
+            )
         for j, (line, tick) in enumerate(self.units):
             segment = on_off_segment(w[:, j], b[j]) if j < w.shape[1] else None
             if segment is None:  # no such unit, or its line misses the square
@@ -221,8 +253,10 @@ class MatrixPanel:
     def __init__(self, ax, colour_axes):
         self.ax = ax
         self.image = ax.imshow(np.zeros((2, 5)), cmap="RdBu_r", vmin=-1.0, vmax=1.0, aspect="auto")
-        self.texts = [[ax.text(j, i, "", ha="center", va="center", fontsize=12)
-                       for j in (0, 1, 3, 4)] for i in (0, 1)]
+        self.texts = [
+            [ax.text(j, i, "", ha="center", va="center", fontsize=12) for j in (0, 1, 3, 4)]
+            for i in (0, 1)
+        ]
         ax.figure.colorbar(self.image, cax=colour_axes).set_label("matrix entry")
         ax.set_xticks([0.5, 3.5], ["learned (effective)", "true M"])
         ax.set_yticks([0, 1], ["row 1", "row 2"])
@@ -243,10 +277,14 @@ class MatrixPanel:
                 value = grid[i, j]
                 text.set_text("n/a" if np.isnan(value) else f"{round(value, 2) + 0.0:.2f}")
                 text.set_color("white" if abs(value) > 0.6 * limit else "black")
-        error = ("n/a (the run diverged)" if outcome.matrix_error is None
-                 else f"{outcome.matrix_error:.3g}")
-        self.ax.set_title(f"learned vs true matrix\nmatrix error ||learned - M||_F = {error}",
-                          fontsize=10)
+        error = (
+            "n/a (the run diverged)"
+            if outcome.matrix_error is None
+            else f"{outcome.matrix_error:.3g}"
+        )
+        self.ax.set_title(
+            f"learned vs true matrix\nmatrix error ||learned - M||_F = {error}", fontsize=10
+        )
 
 
 class LandscapePanel:
@@ -256,30 +294,41 @@ class LandscapePanel:
         self.ax, self.current, self.contours = ax, None, None
         self.image = ax.imshow(np.zeros((2, 2)), origin="lower", cmap="viridis", aspect="auto")
         ax.figure.colorbar(self.image, cax=colour_axes).set_label("log10 objective")
-        self.paths = [ax.plot([], [], lw=1.3, color=c, marker=".", ms=3, label=label)[0]
-                      for c, label in zip(PATH_COLOURS, explore_landscape.PATHS)]
-        self.start, = ax.plot([], [], "o", ms=8, mfc="white", mec="black",
-                              label="start (initial network)")
-        self.ref, = ax.plot([], [], "*", ms=13, mfc="white", mec="black",
-                            label="reference: lab's SGD end")
+        self.paths = [
+            ax.plot([], [], lw=1.3, color=c, marker=".", ms=3, label=label)[0]
+            for c, label in zip(PATH_COLOURS, landscape.PATHS)
+        ]
+        (self.start,) = ax.plot(
+            [], [], "o", ms=8, mfc="white", mec="black", label="start (initial network)"
+        )
+        (self.ref,) = ax.plot(
+            [], [], "*", ms=13, mfc="white", mec="black", label="reference: lab's SGD end"
+        )
         ax.set_xlabel("u: towards the start (parameter distance)")
         ax.set_ylabel("v: random orthogonal direction")
         # outside the axes and the same for every setting: drawn once, with the background
-        self.legend = ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=legend_at,
-                                framealpha=0.9) if legend_at else None
+        self.legend = (
+            ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=legend_at, framealpha=0.9)
+            if legend_at
+            else None
+        )
         self.compact = compact
 
     def update(self, settings):
-        land = explore_landscape.landscape(settings)
+        land = landscape.landscape(settings)
         if land is not self.current:
             self._draw_slice(land)
-        for line, path in zip(self.paths, explore_landscape.trajectories(settings).values()):
+        for line, path in zip(self.paths, landscape.trajectories(settings).values()):
             line.set_data(*path.T)
-        (lr, _), (_, batch), (big, _) = explore_landscape.path_settings(settings).values()
+        (lr, _), (_, batch), (big, _) = landscape.path_settings(settings).values()
         paths = f"lr {lr:.3g} with batch 1 and {batch}; too large: lr {big:.3g}"
-        self.ax.set_title(f"landscape, {paths}" if self.compact else
-                          f"loss landscape ({explore_landscape.SAMPLES} samples), "
-                          f"{explore_landscape.STEPS} SGD steps per path:\n{paths}", fontsize=10)
+        self.ax.set_title(
+            f"landscape, {paths}"
+            if self.compact
+            else f"loss landscape ({landscape.SAMPLES} samples), "
+            f"{landscape.STEPS} SGD steps per path:\n{paths}",
+            fontsize=10,
+        )
 
     def legend_handles(self):
         return [*self.paths, self.start, self.ref]
@@ -298,8 +347,9 @@ class LandscapePanel:
         self.image.set_clim(np.floor(logs.min() * 2) / 2, np.ceil(logs.max() * 2) / 2)
         if self.contours is not None:
             self.contours.remove()
-        self.contours = self.ax.contour(land.u, land.v, logs, levels=12, colors="white",
-                                        linewidths=0.5, alpha=0.6)
+        self.contours = self.ax.contour(
+            land.u, land.v, logs, levels=12, colors="white", linewidths=0.5, alpha=0.6
+        )
         self.contours.set_animated(self.image.get_animated())
         self.start.set_data([land.start[0]], [land.start[1]])
         self.ref.set_data([0.0], [0.0])
