@@ -36,16 +36,24 @@ def memory_per_server(room):
     import psutil
 
     uids = {pwd.getpwnam(user).pw_uid for user in room.student_names}
-    rss = sum(p.info["memory_info"].rss for p in psutil.process_iter(["uids", "memory_info"])
-              if p.info["uids"].real in uids)
+    rss = sum(
+        p.info["memory_info"].rss
+        for p in psutil.process_iter(["uids", "memory_info"])
+        if p.info["uids"].real in uids
+    )
     return rss / len(uids) / 2**20
 
 
 def measure(students, python, course, port):
     """(seconds to create the users, seconds until the hub answers, seconds until all ready,
     MB per idle server)."""
-    room = Classroom(folder=Path("/srv/lab3-classroom-bench"), students=students,
-                     prefix="lab3b-", port=port, python=python)
+    room = Classroom(
+        folder=Path("/srv/lab3-classroom-bench"),
+        students=students,
+        prefix="lab3b-",
+        port=port,
+        python=python,
+    )
     try:
         began = time.monotonic()
         room.create(course)
@@ -76,19 +84,28 @@ def main(argv=None):
         results = []
         with tempfile.TemporaryDirectory(prefix="lab3-bench-course-") as course:
             export(REPO / "notebooks", course, log=lambda *a: None)
-            print(f"{'students':>8} {'users s':>8} {'hub s':>7} {'servers s':>10} "
-                  f"{'per server s':>13} {'MB/server':>10}")
+            print(
+                f"{'students':>8} {'users s':>8} {'hub s':>7} {'servers s':>10} "
+                f"{'per server s':>13} {'MB/server':>10}"
+            )
             for n in args.students:
                 users, hub, servers, memory = measure(n, python, course, args.port)
                 results.append((n, hub, servers))
-                print(f"{n:>8} {users:>8.1f} {hub:>7.1f} {servers:>10.1f} {servers / n:>13.2f} "
-                      f"{memory:>10.0f}", flush=True)
+                print(
+                    f"{n:>8} {users:>8.1f} {hub:>7.1f} {servers:>10.1f} {servers / n:>13.2f} "
+                    f"{memory:>10.0f}",
+                    flush=True,
+                )
     except ClassroomError as error:
         print(f"bench_classroom: {error}", file=sys.stderr)
         return 2
-    print("hub + all servers ready: " + ", ".join(
-        f"N={n} {hub + servers:.1f} s (hub {hub:.1f} + servers {servers:.1f})"
-        for n, hub, servers in results))
+    print(
+        "hub + all servers ready: "
+        + ", ".join(
+            f"N={n} {hub + servers:.1f} s (hub {hub:.1f} + servers {servers:.1f})"
+            for n, hub, servers in results
+        )
+    )
     return 0
 
 

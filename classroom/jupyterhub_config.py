@@ -38,11 +38,13 @@ c.Authenticator.delete_invalid_users = True  # a user of an earlier run's databa
 
 # The classroom's own scripts (tests, benchmark) start and watch servers through the REST API.
 c.JupyterHub.services = [{"name": "lab3-classroom", "api_token": settings["api_token"]}]
-c.JupyterHub.load_roles = [{
-    "name": "lab3-classroom",
-    "scopes": ["list:users", "read:users", "read:servers", "servers", "admin:servers"],
-    "services": ["lab3-classroom"],
-}]
+c.JupyterHub.load_roles = [
+    {
+        "name": "lab3-classroom",
+        "scopes": ["list:users", "read:users", "read:servers", "servers", "admin:servers"],
+        "services": ["lab3-classroom"],
+    }
+]
 
 # --- where servers run: one JupyterLab per person, as that person's Unix user --------------------
 c.JupyterHub.spawner_class = "localprocess"

@@ -71,10 +71,18 @@ def test_the_classrooms_lock_is_the_three_locks_with_the_hubs_pins_winning():
 def hub_config(tmp_path):
     """classroom/jupyterhub_config.py as JupyterHub loads it, with one run's settings."""
     settings = {
-        "port": 8000, "hub_port": 8081, "proxy_api_port": 8001, "proxy": "/x/chp",
-        "singleuser": "/x/jupyterhub-singleuser", "state": str(tmp_path), "instructor": "i",
-        "students": ["s1", "s2"], "environment": {"PATH": "/x"}, "student_password": "p" * 12,
-        "instructor_password": "q" * 40, "api_token": "t" * 64,
+        "port": 8000,
+        "hub_port": 8081,
+        "proxy_api_port": 8001,
+        "proxy": "/x/chp",
+        "singleuser": "/x/jupyterhub-singleuser",
+        "state": str(tmp_path),
+        "instructor": "i",
+        "students": ["s1", "s2"],
+        "environment": {"PATH": "/x"},
+        "student_password": "p" * 12,
+        "instructor_password": "q" * 40,
+        "api_token": "t" * 64,
     }
     path = tmp_path / "settings.json"
     path.write_text(json.dumps(settings))
@@ -90,8 +98,11 @@ def hub_config(tmp_path):
 
 def test_the_hub_listens_on_loopback_only_with_the_instructor_as_the_only_admin(tmp_path):
     config = hub_config(tmp_path)
-    for url in (config.JupyterHub.bind_url, config.JupyterHub.hub_bind_url,
-                config.ConfigurableHTTPProxy.api_url):
+    for url in (
+        config.JupyterHub.bind_url,
+        config.JupyterHub.hub_bind_url,
+        config.ConfigurableHTTPProxy.api_url,
+    ):
         assert url.startswith("http://127.0.0.1:"), url
     assert config.Spawner.ip == "127.0.0.1"
     assert config.JupyterHub.authenticator_class == "shared-password"

@@ -35,26 +35,30 @@ PREFIX = "lab3t-"
 ARTIFACTS = REPO / "test-artifacts" / "classroom"
 WRONG = {  # a plausible slip: the loop is missing, the weights come back untrained
     "minibatch_sgd": "def minibatch_sgd(weights, biases, inputs, targets, epochs, batch_size,"
-                     " learning_rate, reg):\n    return weights, biases\n",
+    " learning_rate, reg):\n    return weights, biases\n",
 }
 DELEGATING = {  # lab3's own implementation does the work
     "minibatch_sgd": "from lab3.exercises.lesson04 import reference_minibatch_sgd as "
-                     "minibatch_sgd\n",
+    "minibatch_sgd\n",
     "lr_finder": "from lab3.exercises.lesson04 import reference_lr_finder as lr_finder\n",
 }
 # The checks in lab3.exercises do not yet refuse an answer that calls lab3's reference (another
 # change adds that): until they do, the delegating student scores full marks.
-DELEGATION_NOT_REFUSED = "lab3.exercises' checks do not yet refuse an answer that delegates " \
+DELEGATION_NOT_REFUSED = (
+    "lab3.exercises' checks do not yet refuse an answer that delegates "
     "to lab3's reference implementation (check_function has no delegation check)"
+)
 
 
 def skip_unless_possible():
     if os.geteuid() != 0:
-        pytest.skip("the classroom adds Unix users and starts servers as them: run as root "
-                    "(CI does)")
+        pytest.skip(
+            "the classroom adds Unix users and starts servers as them: run as root (CI does)"
+        )
     if not shutil.which("node") or not shutil.which("npm"):
-        pytest.skip("no Node.js/npm for configurable-http-proxy: apt-get install nodejs npm "
-                    "(.ci/run does)")
+        pytest.skip(
+            "no Node.js/npm for configurable-http-proxy: apt-get install nodejs npm (.ci/run does)"
+        )
     pytest.importorskip("nbgrader", reason="nbgrader is installed by `make test`")
 
 
@@ -63,8 +67,12 @@ def classroom(tmp_path_factory):
     """A classroom with lesson 04 released and the hub running; removed afterwards, always."""
     skip_unless_possible()
     if not os.access(PROXY, os.X_OK):  # the project's own lock: what make classroom runs
-        subprocess.run(["npm", "ci", "--prefix", str(PROXY.parents[2]), "--no-audit",
-                        "--no-fund"], check=True, capture_output=True, timeout=300)
+        subprocess.run(
+            ["npm", "ci", "--prefix", str(PROXY.parents[2]), "--no-audit", "--no-fund"],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
     course = tmp_path_factory.mktemp("course")
     export(REPO / "notebooks", course, log=lambda *args: None)
     python = ensure_environment(log=lambda *args: None)
@@ -101,12 +109,15 @@ def answer(room, student, answers):
 
 def solution_cells(room):
     """grade_id -> the instructor's answer, without nbgrader's solution markers."""
-    source = nbformat.read(room.course_root / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb",
-                           as_version=4)
+    source = nbformat.read(
+        room.course_root / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4
+    )
     return {
         c.metadata.nbgrader["grade_id"]: "\n".join(
-            line for line in c.source.splitlines() if line.strip() not in (BEGIN, END))
-        for c in source.cells if c.metadata.get("nbgrader", {}).get("solution")
+            line for line in c.source.splitlines() if line.strip() not in (BEGIN, END)
+        )
+        for c in source.cells
+        if c.metadata.get("nbgrader", {}).get("solution")
     }
 
 
@@ -135,8 +146,9 @@ def graded(classroom):
     for step in ("collect", "autograde", "generate_feedback", "release_feedback"):
         room.nbgrader(room.instructor, step, ASSIGNMENT, timeout=600)
     with ThreadPoolExecutor(len(answers)) as desks:
-        list(desks.map(lambda student: room.nbgrader(student, "fetch_feedback", ASSIGNMENT),
-                       answers))
+        list(
+            desks.map(lambda student: room.nbgrader(student, "fetch_feedback", ASSIGNMENT), answers)
+        )
     return scores(room)
 
 
@@ -216,9 +228,11 @@ def secrets_of(room, victim):
 def test_every_student_imports_lab3_from_the_classroom_environment_and_cannot_change_it(
     classroom,
 ):
-    script = ("import json, os, lab3; folder = os.path.dirname(lab3.__file__); "
-              "print(json.dumps([folder, os.access(folder, os.W_OK), "
-              "os.access(lab3.__file__, os.W_OK)]))")
+    script = (
+        "import json, os, lab3; folder = os.path.dirname(lab3.__file__); "
+        "print(json.dumps([folder, os.access(folder, os.W_OK), "
+        "os.access(lab3.__file__, os.W_OK)]))"
+    )
     for student in classroom.student_names:
         done = classroom.run_as(student, str(classroom.python), "-c", script)
         folder, folder_writable, file_writable = json.loads(done.stdout)
@@ -252,7 +266,8 @@ def test_each_student_reads_their_own_feedback_and_nobody_elses(classroom, grade
 
 
 def test_no_student_reads_the_instructors_course_root_or_another_students_work(
-    classroom, graded,
+    classroom,
+    graded,
 ):
     for victim in classroom.student_names:
         for student in classroom.student_names:
@@ -292,9 +307,16 @@ def test_a_student_logs_in_through_the_hub_and_sees_the_assignment(classroom, gr
     student = classroom.student_names[0]
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=chromium, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"])
+            executable_path=chromium,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         try:
             page.goto(f"{classroom.url}/hub/login", timeout=60_000)
@@ -315,8 +337,7 @@ def test_a_student_logs_in_through_the_hub_and_sees_the_assignment(classroom, gr
 def test_stopping_ends_every_process_and_removes_the_users_and_the_folder(classroom):
     import psutil
 
-    uids = [pwd.getpwnam(user).pw_uid for user in (classroom.instructor,
-                                                   *classroom.student_names)]
+    uids = [pwd.getpwnam(user).pw_uid for user in (classroom.instructor, *classroom.student_names)]
     classroom.remove()
     assert not FOLDER.exists()
     for user in (classroom.instructor, *classroom.student_names):

@@ -22,14 +22,20 @@ DEFAULT_PYTHON = "/usr/bin/python3"
 MAX_STUDENTS = 50  # a local classroom; a real class belongs on a cluster (docs/classroom.md)
 NAME_PREFIX = re.compile(r"[a-z][a-z0-9-]{0,11}")  # + "student50" stays within useradd's 32
 # One compute thread per kernel, as everywhere in lab3: the lessons print the same digits.
-THREADS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-           "PYTHONHASHSEED": "0"}
+THREADS = {
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "PYTHONHASHSEED": "0",
+}
 # nbgrader's instructor-only pages, switched off in the students' JupyterLab (they would only
 # show errors there: a student has no course root).
 INSTRUCTOR_SERVER_EXTENSIONS = ("nbgrader.server_extensions.formgrader",)
-INSTRUCTOR_LAB_PLUGINS = ("@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment",
-                          "@jupyter/nbgrader:course-list")
-
+INSTRUCTOR_LAB_PLUGINS = (
+    "@jupyter/nbgrader:formgrader",
+    "@jupyter/nbgrader:create-assignment",
+    "@jupyter/nbgrader:course-list",
+)
 
 
 class ClassroomError(Exception):
@@ -42,12 +48,15 @@ class ClassroomError(Exception):
 
 
 def validate_students(students):
-    if isinstance(students, bool) or not isinstance(students, int) or not (
-        1 <= students <= MAX_STUDENTS
+    if (
+        isinstance(students, bool)
+        or not isinstance(students, int)
+        or not (1 <= students <= MAX_STUDENTS)
     ):
         raise ClassroomError(
             f"students={students!r}: the number of student accounts must be a whole number from 1 "
-            f"to {MAX_STUDENTS} (a larger class needs a cluster: docs/classroom.md)")
+            f"to {MAX_STUDENTS} (a larger class needs a cluster: docs/classroom.md)"
+        )
     return students
 
 
@@ -61,7 +70,8 @@ def validate_port(name, port):
         except OSError:
             raise ClassroomError(
                 f"{name}={port}: port {port} on 127.0.0.1 is busy (another hub?); choose another, "
-                f"e.g. make classroom HUB_PORT={port + 10}") from None
+                f"e.g. make classroom HUB_PORT={port + 10}"
+            ) from None
     return port
 
 
@@ -69,7 +79,8 @@ def validate_prefix(prefix):
     if not isinstance(prefix, str) or not NAME_PREFIX.fullmatch(prefix):
         raise ClassroomError(
             f"prefix={prefix!r}: user names start with it, so it must be 1-12 lower-case letters, "
-            "digits or dashes, starting with a letter (e.g. 'lab3-')")
+            "digits or dashes, starting with a letter (e.g. 'lab3-')"
+        )
     return prefix
 
 
@@ -78,7 +89,8 @@ def require_root():
         raise ClassroomError(
             "the classroom creates one Unix user per person and starts each one's server as that "
             "user, which needs root: run it as root (sudo make classroom), e.g. in a container or "
-            "a virtual machine of its own. Nothing was changed.")
+            "a virtual machine of its own. Nothing was changed."
+        )
 
 
 def require_tools():
@@ -87,11 +99,13 @@ def require_tools():
         raise ClassroomError(
             f"{', '.join(missing)} not found on PATH: the classroom needs Node.js for "
             "configurable-http-proxy (Debian: apt-get install nodejs npm) and the shadow and "
-            "util-linux tools to add users (Debian: passwd, util-linux)")
+            "util-linux tools to add users (Debian: passwd, util-linux)"
+        )
     if not os.access(PROXY, os.X_OK):
         raise ClassroomError(
             f"{PROXY.relative_to(REPO)} is missing: install the proxy with `npm ci --prefix "
-            "classroom` (make classroom does)")
+            "classroom` (make classroom does)"
+        )
 
 
 def require_python_for_everyone(python):
@@ -105,22 +119,27 @@ def require_python_for_everyone(python):
             raise ClassroomError(
                 f"python={python!r}: other users cannot run it ({folder} is mode "
                 f"{folder.stat().st_mode & 0o777:o}): choose a Python every user can run, e.g. "
-                f"make classroom CLASSROOM_PYTHON={DEFAULT_PYTHON}")
-    done = subprocess.run([str(real), "-c", "import sys; print(sys.version_info >= (3, 11))"],
-                          capture_output=True, text=True, timeout=30)
+                f"make classroom CLASSROOM_PYTHON={DEFAULT_PYTHON}"
+            )
+    done = subprocess.run(
+        [str(real), "-c", "import sys; print(sys.version_info >= (3, 11))"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     if done.stdout.strip() != "True":
         raise ClassroomError(f"python={python!r}: lab3 needs Python 3.11 or newer")
     return real
 
 
-
 def run_checked(command, timeout, **kwargs):
     done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, **kwargs)
     if done.returncode != 0:
-        raise ClassroomError(f"{' '.join(command)} failed (exit {done.returncode}):\n"
-                             f"{(done.stdout + done.stderr)[-3000:]}")
+        raise ClassroomError(
+            f"{' '.join(command)} failed (exit {done.returncode}):\n"
+            f"{(done.stdout + done.stderr)[-3000:]}"
+        )
     return done
-
 
 
 def wait_until(condition, timeout, what, give_up=lambda: False, log=None, interval=0.25):
@@ -131,8 +150,9 @@ def wait_until(condition, timeout, what, give_up=lambda: False, log=None, interv
         stopped = give_up()
         if stopped or time.monotonic() > deadline:
             reason = "it stopped" if stopped else f"timed out after {timeout} s"
-            tail = Path(log).read_text(errors="replace")[-4000:] if log and Path(log).is_file() \
-                else ""
+            tail = (
+                Path(log).read_text(errors="replace")[-4000:] if log and Path(log).is_file() else ""
+            )
             raise ClassroomError(f"waiting for {what}: {reason}\n{tail}")
         time.sleep(interval)
 

@@ -100,21 +100,28 @@ class Classroom:
         if not (course_root / "nbgrader_config.py").is_file():
             raise ClassroomError(
                 f"course_root={str(course_root)!r} is not an nbgrader course root (no "
-                "nbgrader_config.py): build it with make handouts-nbgrader")
+                "nbgrader_config.py): build it with make handouts-nbgrader"
+            )
         self._clean_up_a_killed_run()
         self._refuse_existing_users()
         self.folder.mkdir(parents=True, mode=0o755)
         self.folder.chmod(0o755)
         self._record(users=[])
-        for folder, mode in ((self.state, 0o700), (self.folder / "home", 0o755),
-                             (self.exchange, 0o1777)):
+        for folder, mode in (
+            (self.state, 0o700),
+            (self.folder / "home", 0o755),
+            (self.exchange, 0o1777),
+        ):
             folder.mkdir()
             folder.chmod(mode)
         for name in [self.instructor, *self.student_names]:
             self._add_user(name)
         self._write_nbgrader_config()
-        shutil.copytree(course_root, self.course_root,
-                        ignore=shutil.ignore_patterns("gradebook.db", ".lab3-build-*"))
+        shutil.copytree(
+            course_root,
+            self.course_root,
+            ignore=shutil.ignore_patterns("gradebook.db", ".lab3-build-*"),
+        )
         self.course_root.chmod(0o700)  # the solutions: the instructor's alone, even if home opens
         self._write_instructor_config()
         self._write_student_config()
@@ -126,7 +133,8 @@ class Classroom:
         if not (self.folder / MANIFEST).is_file():
             raise ClassroomError(
                 f"folder={str(self.folder)!r} exists and was not made by the classroom (no "
-                f"{MANIFEST}): choose another (CLASSROOM_DIR=...); nothing there is touched")
+                f"{MANIFEST}): choose another (CLASSROOM_DIR=...); nothing there is touched"
+            )
         print(f"classroom: cleaning up what a previous run left in {self.folder}")
         Classroom.from_manifest(self.folder).remove()
 
@@ -137,12 +145,16 @@ class Classroom:
                 pwd.getpwnam(name)
                 raise ClassroomError(
                     f"user {name!r} already exists and was not made by this classroom: choose "
-                    "another prefix (CLASSROOM_PREFIX=...); no account was changed")
+                    "another prefix (CLASSROOM_PREFIX=...); no account was changed"
+                )
 
     def _record(self, **changes):
         manifest = self.folder / MANIFEST
-        record = json.loads(manifest.read_text()) if manifest.is_file() else {
-            "folder": str(self.folder), "users": [], "env": str(self.env)}
+        record = (
+            json.loads(manifest.read_text())
+            if manifest.is_file()
+            else {"folder": str(self.folder), "users": [], "env": str(self.env)}
+        )
         record.update(changes)
         manifest.write_text(json.dumps(record, indent=1))
         manifest.chmod(0o600)
@@ -153,9 +165,21 @@ class Classroom:
         # removes the user.
         record = json.loads((self.folder / MANIFEST).read_text())
         self._record(users=record["users"] + [name])
-        run_checked(["useradd", "--create-home", "--home-dir", str(home), "--user-group",
-                     "--shell", "/bin/bash", "--comment", "lab3 classroom (removed when it stops)",
-                     name], timeout=60)
+        run_checked(
+            [
+                "useradd",
+                "--create-home",
+                "--home-dir",
+                str(home),
+                "--user-group",
+                "--shell",
+                "/bin/bash",
+                "--comment",
+                "lab3 classroom (removed when it stops)",
+                name,
+            ],
+            timeout=60,
+        )
         home.chmod(0o700)
 
     def _owned_by(self, user, *paths):
@@ -175,14 +199,15 @@ class Classroom:
             "# Everyone's nbgrader settings in this classroom (written by lab3.handouts.hub).\n"
             "c = get_config()  # noqa: F821\n"
             f"c.CourseDirectory.course_id = {COURSE_ID!r}\n"
-            f"c.Exchange.root = {str(self.exchange)!r}\n")
+            f"c.Exchange.root = {str(self.exchange)!r}\n"
+        )
 
     def _write_instructor_config(self):
         jupyter = self.home(self.instructor) / ".jupyter"
         jupyter.mkdir()
         (jupyter / "nbgrader_config.py").write_text(
-            "c = get_config()  # noqa: F821\n"
-            f"c.CourseDirectory.root = {str(self.course_root)!r}\n")
+            f"c = get_config()  # noqa: F821\nc.CourseDirectory.root = {str(self.course_root)!r}\n"
+        )
         self._owned_by(self.instructor, jupyter, self.course_root)
 
     def _write_student_config(self):
@@ -190,36 +215,59 @@ class Classroom:
         for name in self.student_names:
             jupyter = self.home(name) / ".jupyter"
             (jupyter / "labconfig").mkdir(parents=True)
-            (jupyter / "labconfig" / "page_config.json").write_text(json.dumps(
-                {"disabledExtensions": {plugin: True for plugin in INSTRUCTOR_LAB_PLUGINS}}))
-            (jupyter / "jupyter_server_config.json").write_text(json.dumps(
-                {"ServerApp": {"jpserver_extensions": {
-                    extension: False for extension in INSTRUCTOR_SERVER_EXTENSIONS}}}))
+            (jupyter / "labconfig" / "page_config.json").write_text(
+                json.dumps(
+                    {"disabledExtensions": {plugin: True for plugin in INSTRUCTOR_LAB_PLUGINS}}
+                )
+            )
+            (jupyter / "jupyter_server_config.json").write_text(
+                json.dumps(
+                    {
+                        "ServerApp": {
+                            "jpserver_extensions": {
+                                extension: False for extension in INSTRUCTOR_SERVER_EXTENSIONS
+                            }
+                        }
+                    }
+                )
+            )
             self._owned_by(name, jupyter)
 
     # -- running commands as the classroom's users --------------------------------------------
 
     def user_environment(self):
         """The environment of every command and server of the classroom's users."""
-        return {"PATH": f"{self.bin}:/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
-                "JUPYTER_CONFIG_PATH": str(self.folder / "etc" / "jupyter"), **THREADS}
+        return {
+            "PATH": f"{self.bin}:/usr/local/bin:/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+            "JUPYTER_CONFIG_PATH": str(self.folder / "etc" / "jupyter"),
+            **THREADS,
+        }
 
     def run_as(self, user, *command, cwd=None, timeout=300, check=True):
         """Run ``command`` as the Unix ``user`` (runuser) in ``cwd`` (default: their home)."""
         done = subprocess.run(
             # runuser from root's PATH (/usr/sbin): the user's PATH below does not have it.
-            [shutil.which("runuser"), "-u", user, "--", *command], cwd=cwd or self.home(user),
-            env=self.user_environment(), capture_output=True, text=True, timeout=timeout)
+            [shutil.which("runuser"), "-u", user, "--", *command],
+            cwd=cwd or self.home(user),
+            env=self.user_environment(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         if check and done.returncode != 0:
-            raise ClassroomError(f"as {user}: {' '.join(command)} failed (exit "
-                                 f"{done.returncode}):\n{(done.stdout + done.stderr)[-3000:]}")
+            raise ClassroomError(
+                f"as {user}: {' '.join(command)} failed (exit "
+                f"{done.returncode}):\n{(done.stdout + done.stderr)[-3000:]}"
+            )
         return done
 
     def nbgrader(self, user, *args, timeout=300, check=True):
         """nbgrader's CLI as ``user``; the instructor's runs in the course root."""
         cwd = self.course_root if user == self.instructor else None
-        return self.run_as(user, str(self.bin / "nbgrader"), *args, cwd=cwd, timeout=timeout,
-                           check=check)
+        return self.run_as(
+            user, str(self.bin / "nbgrader"), *args, cwd=cwd, timeout=timeout, check=check
+        )
 
     def release(self, assignments):
         """nbgrader generate_assignment and release_assignment of ``assignments``, as the
@@ -235,10 +283,15 @@ class Classroom:
         validate_port("port", self.port)
         ports = _free_ports(2)  # the hub's own API and the proxy's API, both on loopback
         self.settings = {
-            "port": self.port, "hub_port": ports[0], "proxy_api_port": ports[1],
-            "proxy": str(PROXY), "singleuser": str(self.bin / "jupyterhub-singleuser"),
-            "state": str(self.state), "instructor": self.instructor,
-            "students": self.student_names, "environment": self.user_environment(),
+            "port": self.port,
+            "hub_port": ports[0],
+            "proxy_api_port": ports[1],
+            "proxy": str(PROXY),
+            "singleuser": str(self.bin / "jupyterhub-singleuser"),
+            "state": str(self.state),
+            "instructor": self.instructor,
+            "students": self.student_names,
+            "environment": self.user_environment(),
             "student_password": secrets.token_urlsafe(9),
             "instructor_password": secrets.token_urlsafe(30),
             "api_token": secrets.token_hex(32),
@@ -249,13 +302,25 @@ class Classroom:
         # A file, not a pipe: a full pipe would block the hub.
         self.hub_log = (self.state / "jupyterhub.log").open("w")
         self.hub = subprocess.Popen(
-            [str(self.python), "-m", "jupyterhub", "-f", str(CONFIG)], cwd=self.state,
-            env={"PATH": os.environ["PATH"], "LANG": "C.UTF-8",
-                 "LAB3_CLASSROOM_SETTINGS": str(settings)},
-            stdout=self.hub_log, stderr=subprocess.STDOUT, start_new_session=True)
+            [str(self.python), "-m", "jupyterhub", "-f", str(CONFIG)],
+            cwd=self.state,
+            env={
+                "PATH": os.environ["PATH"],
+                "LANG": "C.UTF-8",
+                "LAB3_CLASSROOM_SETTINGS": str(settings),
+            },
+            stdout=self.hub_log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self._record(hub_pid=self.hub.pid)
-        wait_until(self._hub_answers, timeout, f"JupyterHub to answer on {self.url}/hub/api",
-                   give_up=lambda: self.hub.poll() is not None, log=self.state / "jupyterhub.log")
+        wait_until(
+            self._hub_answers,
+            timeout,
+            f"JupyterHub to answer on {self.url}/hub/api",
+            give_up=lambda: self.hub.poll() is not None,
+            log=self.state / "jupyterhub.log",
+        )
 
     def _hub_answers(self):
         try:
@@ -268,8 +333,12 @@ class Classroom:
         import requests
 
         return requests.request(
-            method, f"{self.url}/hub/api{path}", timeout=30,
-            headers={"Authorization": f"token {self.settings['api_token']}"}, **kwargs)
+            method,
+            f"{self.url}/hub/api{path}",
+            timeout=30,
+            headers={"Authorization": f"token {self.settings['api_token']}"},
+            **kwargs,
+        )
 
     def start_servers(self, users, timeout=300):
         """Start the single-user servers of ``users`` through the REST API; wait until all run."""
@@ -286,8 +355,12 @@ class Classroom:
                     pending.discard(user)
             return not pending
 
-        wait_until(all_ready, timeout, f"the servers of {len(users)} users to be ready",
-                   log=self.state / "jupyterhub.log")
+        wait_until(
+            all_ready,
+            timeout,
+            f"the servers of {len(users)} users to be ready",
+            log=self.state / "jupyterhub.log",
+        )
 
     # -- stopping and removing -----------------------------------------------------------------
 
@@ -375,5 +448,3 @@ def _terminate_user_processes(user):
         for process in alive:
             with contextlib.suppress(psutil.Error):
                 process.kill()
-
-

@@ -72,16 +72,52 @@ def _install_packages(venv, python, pins, env, log):
         run_checked([str(python), "-m", "venv", "--without-pip", str(venv)], timeout=120)
     (env / "requirements.lock.txt").write_text(pins)
     # This process's pip installs into the venv (--python): the venv itself needs no pip.
-    run_checked([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install",
-          "--quiet", "-r", str(env / "requirements.lock.txt")], timeout=1200)
+    run_checked(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(venv / "bin" / "python"),
+            "install",
+            "--quiet",
+            "-r",
+            str(env / "requirements.lock.txt"),
+        ],
+        timeout=1200,
+    )
 
 
 def _install_lab3(venv, log):
     log(f"classroom: installing lab3 from {REPO} into {venv} (not editable: a copy students read)")
-    run_checked([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install",
-          "--quiet", "--no-deps", "--force-reinstall", str(REPO)], timeout=600)
+    run_checked(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(venv / "bin" / "python"),
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--force-reinstall",
+            str(REPO),
+        ],
+        timeout=600,
+    )
     kernel_env = [word for name, value in THREADS.items() for word in ("--env", name, value)]
-    run_checked([str(venv / "bin" / "python"), "-m", "ipykernel", "install", "--sys-prefix", "--name",
-          "lab3", "--display-name", "Python (lab3)", *kernel_env], timeout=120)
-
-
+    run_checked(
+        [
+            str(venv / "bin" / "python"),
+            "-m",
+            "ipykernel",
+            "install",
+            "--sys-prefix",
+            "--name",
+            "lab3",
+            "--display-name",
+            "Python (lab3)",
+            *kernel_env,
+        ],
+        timeout=120,
+    )
