@@ -14,8 +14,8 @@ from lab3.handouts.hub.checks import (
     LOCKS,
     REPO,
     THREADS,
-    run_checked,
     require_python_for_everyone,
+    run_checked,
 )
 
 
@@ -71,40 +71,12 @@ def _install_packages(venv, python, pins, env, log):
     if not (venv / "bin" / "python").exists():
         run_checked([str(python), "-m", "venv", "--without-pip", str(venv)], timeout=120)
     (env / "requirements.lock.txt").write_text(pins)
-    # This process's pip installs into the venv (--python): the venv itself needs no pip.
-    run_checked(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "--python",
-            str(venv / "bin" / "python"),
-            "install",
-            "--quiet",
-            "-r",
-            str(env / "requirements.lock.txt"),
-        ],
-        timeout=1200,
-    )
+    _pip(venv, "-r", str(env / "requirements.lock.txt"), timeout=1200)
 
 
 def _install_lab3(venv, log):
     log(f"classroom: installing lab3 from {REPO} into {venv} (not editable: a copy students read)")
-    run_checked(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "--python",
-            str(venv / "bin" / "python"),
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--force-reinstall",
-            str(REPO),
-        ],
-        timeout=600,
-    )
+    _pip(venv, "--no-deps", "--force-reinstall", str(REPO), timeout=600)
     kernel_env = [word for name, value in THREADS.items() for word in ("--env", name, value)]
     run_checked(
         [
@@ -120,4 +92,13 @@ def _install_lab3(venv, log):
             *kernel_env,
         ],
         timeout=120,
+    )
+
+
+def _pip(venv, *args, timeout):
+    """``pip install args`` into ``venv`` by this process's pip (--python): the venv needs none."""
+    python = str(venv / "bin" / "python")
+    run_checked(
+        [sys.executable, "-m", "pip", "--python", python, "install", "--quiet", *args],
+        timeout=timeout,
     )
