@@ -68,11 +68,12 @@ lab: setup ## open JupyterLab on the notebooks (localhost only, token required)
 	$(call jupyter_lab,notebooks)
 
 # The student's workspace: the handouts' student notebooks (no solution in that folder or under
-# it). Rebuilt when a lesson changed; a build that would overwrite a notebook the student changed
-# refuses (handouts never overwrite work), and the lab then opens on what is there.
+# it), without terminals (a shell would reach the whole project). Rebuilt when a lesson changed;
+# a build that would overwrite a notebook the student changed refuses (handouts never overwrite
+# work), and the lab then opens on what is there.
 lab-student: setup $(HANDOUTS)/index.html ## open JupyterLab on the student notebooks in handouts/student/ (built if needed)
 	@$(check_lab_port)
-	$(call jupyter_lab,$(HANDOUTS)/student)
+	$(call jupyter_lab,$(HANDOUTS)/student) --ServerApp.terminals_enabled=False
 
 $(HANDOUTS)/index.html: $(NOTEBOOKS) $(HANDOUT_SOURCES) | $(STAMP)
 	$(PY) -m lab3.handouts --out $(HANDOUTS) || { test -f $@ && \

@@ -4,6 +4,10 @@ A lesson's test file lists ``CHECKS = {check_name: (right_answer, [typical slips
 helpers run ``lab3.exercises.<check_name>`` on them.
 """
 
+import ast
+from pathlib import Path
+
+import nbformat
 import pytest
 
 from lab3 import exercises
@@ -21,13 +25,23 @@ def slips(checks):
 
 
 def failure_messages(check, wrong, tries=3):
-    """The messages of ``tries`` failed attempts in a row: each reveals one more hint tier."""
+    """The messages of ``tries`` failed attempts in a row, ``wrong`` first, then other wrong
+    answers (the tier widens only when the answer changes): each reveals one more hint tier."""
     messages = []
-    for _ in range(tries):
+    for attempt in [wrong] + [raising(f"attempt {k}") for k in range(2, tries + 1)]:
         with pytest.raises(CheckFailed) as error:
-            getattr(exercises, check)(wrong)
+            getattr(exercises, check)(attempt)
         messages.append(str(error.value))
     return messages
+
+
+def raising(message):
+    """A wrong answer that raises ``ValueError(message)``: a different one for each message."""
+
+    def wrong(*args):
+        raise ValueError(message)
+
+    return wrong
 
 
 def assert_stub_is_not_done(check):
@@ -44,3 +58,43 @@ def assert_hints_widen(messages, formula):
     """The first failure gives the vague tier only (no ``formula``), the second the next tier."""
     assert "hint 1 of 3" in messages[0] and formula not in messages[0].split("Hint")[-1]
     assert "hint 2 of 3" in messages[1]
+
+
+# ----------------------------------------------------------------------------------------------
+# The lessons' own solutions, for the tests that run every check on them
+# ----------------------------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+PRELUDE = "import math\nimport numpy as np\nimport torch\nimport lab3\n"
+
+
+def solution_cells():
+    """``[(lesson stem, solution source, check source)]`` of every exercise in ``notebooks/``."""
+    found = []
+    for path in sorted((ROOT / "notebooks").glob("[0-9]*.ipynb")):
+        cells = nbformat.read(path, as_version=4).cells
+        solutions = [c.source for c in cells if "solution" in c.metadata.get("tags", [])]
+        checks = [c.source for c in cells if "check" in c.metadata.get("tags", [])]
+        found += [(path.stem, s, c) for s, c in zip(solutions, checks)]
+    return found
+
+
+def lesson_solutions(stem):
+    """The namespace of lesson ``stem``'s solution cells, run in order after the usual imports
+    (as in the notebook: a later solution may call an earlier one)."""
+    namespace = {"__name__": "__main__"}
+    exec(compile(PRELUDE, f"<{stem} prelude>", "exec"), namespace)
+    for lesson, solution, _ in solution_cells():
+        if lesson == stem:
+            exec(compile(solution, f"<{stem} solution>", "exec"), namespace)
+    return namespace
+
+
+def checked_functions():
+    """``[(check name, lesson stem, function name)]``: every check cell's call, as written."""
+    calls = []
+    for lesson, _, check in solution_cells():
+        for node in ast.walk(ast.parse(check)):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", "").startswith("check_"):
+                calls.append((node.func.attr, lesson, node.args[0].id))
+    return calls

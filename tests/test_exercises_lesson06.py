@@ -59,8 +59,9 @@ def test_the_stub_is_not_done_yet(check):
 @pytest.mark.parametrize("check, wrong", slips(CHECKS), ids=lambda v: getattr(v, "__name__", v))
 def test_a_typical_slip_fails_with_the_vague_hint_first_and_the_formula_last(check, wrong):
     messages = failure_messages(check, wrong)
+    assert "Looks like: " in messages[0]  # the classic mistake, named at the first failure
     assert_hints_widen(messages, formula="return")
-    assert "return" in messages[2]
+    assert "  3. " in messages[2] and "hint 3 of" not in messages[2]
 
 
 def test_lr_steps_counts_the_steps_lab3_train_takes():
@@ -74,5 +75,5 @@ def test_lr_steps_counts_the_steps_lab3_train_takes():
         learning_rate=0.1,
         engine="manual",
     )
-    assert lesson06.reference_lr_steps(0.1, 30, 2, 70) == pytest.approx(0.1 * history.steps)
+    assert lesson06._lr_steps(0.1, 30, 2, 70) == pytest.approx(0.1 * history.steps)
     assert history.steps == 2 * math.ceil(70 / 30)

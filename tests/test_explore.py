@@ -5,6 +5,9 @@ Runs are small (200 samples) unless a test needs the lab's own numbers.
 
 import importlib.util
 import io
+import re
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -109,14 +112,11 @@ def test_the_default_is_lesson_03s_run_number_for_number():
     "changes, status, words",
     [
         ({"learning_rate": 10.0}, "diverged", "learning_rate=10 is too large"),
-        (
-            {"learning_rate": 1.0, "n_samples": 1000},
-            "stuck",
-            "all 3 units of hidden layer 1 are dead",
-        ),
-        ({"learning_rate": 0.01, "batch_size": 100}, "stuck", "barely moved"),
+        ({"learning_rate": 1.0, "n_samples": 1000}, "too large a step", "3 of 3 hidden units dead"),
+        ({"learning_rate": 0.01, "batch_size": 100}, "still learning", "barely moved"),
         ({"learning_rate": 0.5, "batch_size": 20, "epochs": 5}, "still learning", "more epochs"),
         ({"learning_rate": 0.1, "epochs": 10}, "learned", "matrix error"),
+        ({"reg": 0.1, "n_samples": 1000}, "converged", "reg=0.1"),
     ],
 )
 def test_each_status_comes_with_its_reason(changes, status, words):
@@ -137,14 +137,29 @@ def test_dead_units_are_those_off_on_every_sample():
     assert outcome.dead_after[0].tolist() == (z <= 0).all(axis=0).tolist() == [True] * 3
 
 
-def test_a_long_run_trains_in_chunks_reports_progress_and_can_be_dropped(monkeypatch):
-    monkeypatch.setattr("lab3.explore.outcome.CHUNK_STEPS", 400)  # 200 samples: 2 epochs per chunk
+def test_a_run_reports_progress_is_lab3_train_number_for_number_and_can_be_dropped(monkeypatch):
+    monkeypatch.setattr("lab3.training.loop.POLL_SECONDS", 0.0)  # poll between every two slices
     seen = []
-    whole = explore.outcome_of(
-        SMALL.replace(epochs=5), progress=lambda done, total: seen.append(done)
+    settings = SMALL.replace(epochs=5, shuffle=True)
+    whole = explore.outcome_of(settings, progress=lambda done, total: seen.append((done, total)))
+    assert seen and all(total == 1000 for _, total in seen) and seen == sorted(seen)
+    assert whole.history.steps == 1000 and len(whole.history.epoch_loss) == 5
+    model = lab3.MultiLayerPerceptron(2, [3], 2, seed=settings.seed)
+    inputs, targets = lab3.create_linear_training_data(200, seed=settings.seed)
+    direct = lab3.train(
+        model,
+        inputs,
+        targets,
+        epochs=5,
+        batch_size=1,
+        learning_rate=0.1,
+        reg=settings.reg,
+        engine="manual",
+        shuffle=True,
+        seed=settings.seed,
     )
-    assert seen == [2, 4, 5] and len(whole.history.epoch_loss) == 5 and whole.history.steps == 1000
-    assert explore.outcome_of(SMALL.replace(epochs=5), stop=lambda: True) is None
+    assert whole.history.epoch_loss == direct.epoch_loss  # slicing changes no number
+    assert explore.outcome_of(settings, stop=lambda: True) is None
 
 
 # --- the picture ------------------------------------------------------------------------------
@@ -298,3 +313,86 @@ def test_the_benchmarks_core_times_each_position():
         {"batch_size": 5},
     ]
     assert all(0 < seconds < 30 for _, seconds in times)
+
+
+# --- typed input and interrupting a run (issue: the explorer tells the truth) ---------------
+
+
+@pytest.mark.parametrize(
+    "typed, words",
+    [
+        ("learning_rate=0.05, learning_rate=0.1", "learning_rate is typed twice"),
+        ("angle=1e6", "angle=1000000.0 is not allowed: a number of degrees from -360 to 360"),
+        ("angle=-361", "from -360 to 360"),
+    ],
+)
+def test_a_name_typed_twice_or_an_absurd_angle_is_refused(typed, words):
+    with pytest.raises(ValueError, match=re.escape(words)):
+        explore.parse_typed(typed, SMALL)
+
+
+def test_a_reg_too_large_for_the_step_is_named_in_lab3_trains_error():
+    inputs, targets = lab3.create_linear_training_data(100, seed=0)
+    with pytest.raises(lab3.DivergedError, match=r"reg=1 is too large for learning_rate=1\.5"):
+        lab3.train(
+            lab3.MultiLayerPerceptron(),
+            inputs,
+            targets,
+            epochs=5,
+            batch_size=10,
+            learning_rate=1.5,
+            reg=1.0,
+        )
+
+
+@pytest.mark.slow  # a (3000, 3000) network: 9 million parameters, a fraction of a second a step
+def test_a_new_setting_takes_over_a_huge_run_within_a_fraction_of_a_second():
+    """Polled between two steps, a run notices a newer setting within one step plus
+    ``POLL_SECONDS``: about 0.1 s for this network on an idle core, 0.5 s allowed for a loaded
+    CI machine."""
+    huge = SMALL.replace(hidden_sizes=(3000, 3000), epochs=1)
+    started, asked = threading.Event(), threading.Event()
+    stopped_at = []
+
+    def progress(done, total):
+        started.set()
+
+    def stop():
+        if asked.is_set():
+            stopped_at.append(time.perf_counter())
+            return True
+        return False
+
+    worker = threading.Thread(
+        target=lambda: stopped_at.append(explore.outcome_of(huge, stop=stop, progress=progress))
+    )
+    worker.start()
+    assert started.wait(60)
+    asked_at = time.perf_counter()
+    asked.set()
+    worker.join(30)
+    assert not worker.is_alive() and stopped_at[-1] is None
+    took = stopped_at[0] - asked_at
+    assert took < 0.5, f"the huge run noticed the new setting after {took:.3f} s"
+
+
+@pytest.mark.slow
+def test_the_explorers_worker_drops_a_huge_run_for_a_new_setting_at_once():
+    app = explore.Explorer(SMALL)
+    app.typed.value = "hidden_sizes=[3000, 3000], epochs=1"
+    huge = app._generation
+    wait_for(lambda: app.started[0] == huge and app.progress.value > 0, 60, "the huge run")
+    asked_at = time.perf_counter()
+    app.typed.value = "hidden_sizes=[3], epochs=3"
+    small = app._generation
+    wait_for(lambda: app.started[0] == small, 10, "the new setting's run")
+    took = app.started[1] - asked_at
+    assert took < 0.5, f"the worker took {took:.3f} s to start the new setting"
+    assert app.wait(60) and app.outcome.settings.hidden_sizes == (3,)
+
+
+def wait_for(condition, seconds, what):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"waited {seconds} s for {what}"
+        time.sleep(0.005)

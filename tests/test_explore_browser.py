@@ -144,14 +144,15 @@ def test_lesson_07_runs_in_jupyterlab_and_the_slider_changes_the_picture(lab, pa
     assert float(readout.inner_text()) != 0.1, "the slider did not move"
     picture.scroll_into_view_if_needed()
 
-    wait_until(lambda: picture.screenshot() != before, 30, "the picture to change")
-    picture.screenshot(path=ARTIFACTS / "picture-after.png")
-
-    def status_shows_the_slider():
-        shown = re.search(r"lr ([-+.\de]+),", status.inner_text())  # the status line's settings
+    def updated():
+        """The whole update: the new picture, then the verdict of the slider's run under it."""
+        text = page.locator(".widget-html", has_text="lr ").first.inner_text()
+        shown = re.search(r"lr ([-+.\de]+),", text)  # the status line's settings
         chosen = float(readout.inner_text())
-        return shown is not None and float(shown.group(1)) == pytest.approx(chosen, rel=0.01)
+        verdict = "retrained" in text and shown is not None
+        same = verdict and float(shown.group(1)) == pytest.approx(chosen, rel=0.01)
+        return same and picture.screenshot() != before
 
-    # the picture and the status line are two widget messages: the browser may show one first
-    wait_until(status_shows_the_slider, 30, "the status line to show the slider's learning rate")
+    wait_until(updated, 30, "the new picture with its verdict")
+    picture.screenshot(path=ARTIFACTS / "picture-after.png")
     assert errors.count() == 0

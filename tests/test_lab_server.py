@@ -2,8 +2,10 @@
 
 Each test runs the real target (setup is already done, so make goes straight to `jupyter lab`) on
 a free loopback port with a known token, then asks the running server: what it lists, what it
-refuses without the token, and on which addresses it listens. `make lab-student` builds the
-student handouts into a temporary folder first (HANDOUTS=...), so the repository is not touched.
+refuses without the token, on which addresses it listens, and whether it opens a terminal (the
+instructor's lab does; the student's must not: a shell reaches the whole project). `make
+lab-student` builds the student handouts into a temporary folder first (HANDOUTS=...), so the
+repository is not touched.
 """
 
 import json
@@ -52,6 +54,21 @@ def assert_loopback_only(port):
             s.connect((address, port))
 
 
+def open_terminal(base, token):
+    """The status of ``POST /api/terminals`` with the token (200: a shell was opened)."""
+    request = urllib.request.Request(
+        f"{base}/api/terminals",
+        data=b"{}",
+        method="POST",
+        headers={"Authorization": f"token {token}"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
 def contents(base, token, path=""):
     return json.loads(get(f"{base}/api/contents/{path}?token={token}")[1])
 
@@ -62,6 +79,7 @@ def test_make_lab_serves_the_notebooks_on_loopback_only_with_the_token(tmp_path)
         names = {item["name"] for item in contents(base, token)["content"]}
         assert {p.name for p in (ROOT / "notebooks").glob("*.ipynb")} <= names
         assert status_of(f"{base}/api/contents") == 403
+        assert open_terminal(base, token) == 200  # the request works, so a refusal means something
         assert_loopback_only(port)
     finally:
         stop(process)
@@ -87,6 +105,7 @@ def test_make_lab_student_serves_the_student_notebooks_and_no_solution(tmp_path)
                     404,
                 )
         assert status_of(f"{base}/api/contents") == 403
+        assert open_terminal(base, token) == 404  # terminals are disabled: no shell
         assert_loopback_only(port)
     finally:
         stop(process)

@@ -3,20 +3,30 @@
 Fast: the format (nbgrader's cell metadata, one solution cell per exercise, one locked graded
 cell per check, no teaching notes). Slow, with nbgrader (installed by `make test` and `make
 handouts-nbgrader` from requirements-nbgrader.txt): generate_assignment succeeds for every lesson
-with exercises; autograding one lesson (the quickest to run) gives the instructor's version full
-points and the released, unfilled version less.
+with exercises and releases no hidden test; autograding one lesson (the quickest to run) gives
+the instructor's version full points, the released, unfilled version 0, and an answer hard-coded
+for the visible cases (tests/hard_coded_answers.py) 0: the hidden tests catch it.
 """
 
+import copy
 import os
-import shutil
 import sys
 from pathlib import Path
 
 import nbformat
 import pytest
+from hard_coded_answers import KEYS, hard_coded_source
 
-from lab3 import handouts
-from lab3.handouts.nbgrader import BEGIN, END, export, merge_exercise
+from lab3 import exercises, handouts
+from lab3.handouts.nbgrader import (
+    BEGIN,
+    BEGIN_HIDDEN,
+    END,
+    END_HIDDEN,
+    export,
+    merge_exercise,
+    with_hidden_tests,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -55,6 +65,9 @@ def test_the_course_root_has_one_assignment_per_lesson_in_nbgraders_format(cours
             meta = cell.metadata.nbgrader
             assert meta["locked"] and meta["points"] > 0 and meta["schema_version"] == 3
             assert cell.source.startswith("exercises.check_") or "check_" in cell.source
+            visible, hidden = cell.source.split(BEGIN_HIDDEN)
+            assert hidden.strip().endswith(END_HIDDEN) and "grading=True" in hidden
+            assert "grading" not in visible
         for cell in answers:
             assert cell.source.count(BEGIN) >= 1 and cell.source.count(BEGIN) == cell.source.count(
                 END
@@ -85,6 +98,14 @@ def test_a_stub_and_its_solution_become_one_cell_with_the_prompt_kept():
         merge_exercise("# compute a\na = None", "a = 3")
         == "# compute a\n### BEGIN SOLUTION\na = 3\n### END SOLUTION"
     )
+
+
+def test_a_check_cell_gets_its_check_again_on_the_grading_cases_as_hidden_tests():
+    assert with_hidden_tests("exercises.check_gradients(my_gradients)\n") == (
+        "exercises.check_gradients(my_gradients)\n### BEGIN HIDDEN TESTS\n"
+        "exercises.check_gradients(my_gradients, grading=True)\n### END HIDDEN TESTS"
+    )
+    assert with_hidden_tests("print('no check here')") == "print('no check here')"
 
 
 def test_a_rebuild_keeps_what_the_instructor_added(tmp_path):
@@ -130,16 +151,42 @@ def test_nbgrader_generates_every_assignment_and_grades_the_solutions_full_and_t
         assert result["success"], f"{name}: {result['error']}\n{result['log']}"
         released = nbformat.read(course / "release" / name / f"{name}.ipynb", as_version=4)
         assert BEGIN not in str(released) and "raise NotImplementedError()" in str(released)
+        assert "HIDDEN TESTS" not in str(released) and "grading" not in str(released)
 
-    for student, notebook in (("instructor", course / "source"), ("unfilled", course / "release")):
+    submissions = {
+        "instructor": source(course, AUTOGRADED),
+        "unfilled": nbformat.read(course / "release" / AUTOGRADED / f"{AUTOGRADED}.ipynb", 4),
+        "hard-coded": hard_coded_submission(source(course, AUTOGRADED)),
+    }
+    for student, notebook in submissions.items():
         submitted = course / "submitted" / student / AUTOGRADED
         submitted.mkdir(parents=True)
-        shutil.copy(notebook / AUTOGRADED / f"{AUTOGRADED}.ipynb", submitted)
+        nbformat.write(notebook, submitted / f"{AUTOGRADED}.ipynb")
         result = api.autograde(AUTOGRADED, student, force=True, create=True)
         assert result["success"], f"{student}: {result['error']}\n{result['log']}"
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
         full = gradebook.find_submission(AUTOGRADED, "instructor")
         unfilled = gradebook.find_submission(AUTOGRADED, "unfilled")
+        hard_coded = gradebook.find_submission(AUTOGRADED, "hard-coded")
         assert full.max_score > 0 and full.score == full.max_score
-        assert unfilled.score < unfilled.max_score == full.max_score
+        assert unfilled.score == 0 and unfilled.max_score == full.max_score
+        assert hard_coded.score == 0 and hard_coded.max_score == full.max_score
+
+
+def hard_coded_submission(nb):
+    """The lesson with each answer cell replaced by one hard-coded for the visible cases (and
+    checked to pass them: a score of 0 is then the hidden tests' doing)."""
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        defined = [name for name in KEYS if f"def {name}(" in cell.source]
+        if cell.metadata.get("nbgrader", {}).get("solution") and defined:
+            cell.source = hard_coded_source(AUTOGRADED, defined[0])
+            namespace = {"__name__": "__main__"}
+            exec(compile(cell.source, "<hard-coded>", "exec"), namespace)
+            check = getattr(exercises, KEYS[defined[0]][0])
+            check(namespace[defined[0]])  # passes the visible cases
+            with pytest.raises(exercises.CheckFailed):
+                check(namespace[defined[0]], grading=True)
+    assert sum("_VISIBLE" in c.source for c in nb.cells) == len(KEYS)
+    return nb

@@ -77,9 +77,11 @@ def test_a_valid_run_is_checked_once_whichever_way_it_enters(calls, monkeypatch)
     assert len(calls) == 1
     experiment.run(experiment.validate_parameters(n_samples=200, epochs=2, batch_size=20))
     assert len(calls) == 2
-    # a long explorer run trains in chunks, each one unchecked
-    monkeypatch.setattr("lab3.explore.outcome.CHUNK_STEPS", 40)
-    outcome = explore.outcome_of(explore.Controls(n_samples=200, epochs=4, batch_size=10))
+    # an explorer run polled between its slices of steps is still checked once
+    monkeypatch.setattr("lab3.training.loop.POLL_SECONDS", 0.0)
+    outcome = explore.outcome_of(
+        explore.Controls(n_samples=200, epochs=4, batch_size=10), stop=lambda: False
+    )
     assert len(calls) == 3 and outcome.history.steps == 80
     statistics.train_with_statistics(model, inputs, targets, epochs=3, batch_size=50)
     assert len(calls) == 4

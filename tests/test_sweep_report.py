@@ -131,6 +131,7 @@ def test_with_no_ok_run_there_is_nothing_to_draw_and_the_text_says_why():
 
 
 def test_show_prints_one_line_saying_why_a_figure_cannot_be_drawn(capsys):
+    plt.close("all")  # a test of another file in this worker may have left figures open
     records = [record(learning_rate=0.1, batch_size=1, reg=0.0)]  # one run: nothing varies
     figures.show(figures.plot_heatmaps, records, "final_loss")
     out = capsys.readouterr().out

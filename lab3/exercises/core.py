@@ -1,4 +1,4 @@
-"""Checks for the lessons' exercises: compare a student's function with lab3's, kindly.
+"""Checks for the lessons' exercises: compare a student's function with the right answer, kindly.
 
 An exercise in a lesson is three cells, told apart by their tags:
 
@@ -6,15 +6,14 @@ An exercise in a lesson is three cells, told apart by their tags:
 * ``solution``: the instructor's working code (the student handout drops it);
 * ``check``: one call to a ``check_*`` function of ``lab3.exercises`` (one module per lesson).
 
-``check_function`` runs the student's function and a reference on the same few cases and prints
+``check_function`` first reads the student's function (``lab3.exercises.delegation``) and refuses
+one that calls what the exercise asks the student to write (lab3's own version, autograd, finite
+differences). Then it runs the function and the exercise's answer on the same cases and prints
 one ``correct: ...`` line when they agree. Otherwise it raises ``CheckFailed`` (an
-``AssertionError``) that says what is wrong (an unfinished stub, an exception, a wrong shape, a
-wrong number and where), in which case, and gives a hint.
-
-Hints come in tiers, from vague to specific: the first failure of an exercise shows the first
-tier only, each later failure of the same exercise one more, so a student who just made a slip is
-not handed the formula. ``reset_hints()`` forgets the failures (tests call it; a fresh kernel
-starts from zero anyway).
+``AssertionError``) that says what is wrong (an unfinished stub, an exception, an argument changed
+in place, a wrong shape, a wrong number and where), in which case, names the classic mistake when
+the answer is one, and gives a hint (``lab3.exercises.hints``: tiers that widen only when the
+answer changes).
 
 A ``CheckFailed`` carries ``_render_traceback_``, which IPython uses instead of its traceback: the
 notebook shows the message (and, when the student's code raised, the frames of the student's
@@ -22,20 +21,21 @@ code), never a page of this package's source. Its printing is deterministic, so 
 it.
 """
 
-import collections
 import copy
+import inspect
 import traceback
 import types
 from pathlib import Path
 
-import numpy as np
-import torch
+from lab3.exercises.compare import compare, describe, same
+from lab3.exercises.delegation import find_delegation, watch_calls
+from lab3.exercises.hints import HINTS, fingerprint, hint_text, hint_tiers, reset_hints
+
+__all__ = ["NOT_DONE", "CheckFailed", "check_function", "reset_hints"]
 
 NOT_DONE = "not done yet: fill in the cell above"
+WELCOME = "NumPy, torch tensor operations and your own earlier functions are welcome"
 _HERE = Path(__file__).resolve().parent  # frames from here are the checks', not the student's
-
-FAILURES = collections.Counter()  # exercise name -> failed checks so far (tiers shown = this + 1)
-HINTS = {}  # exercise name -> its hint tiers, as the last check_function call gave them
 
 
 class CheckFailed(AssertionError):
@@ -75,44 +75,6 @@ def _walk(tb):
         tb = tb.tb_next
 
 
-def hint_tiers(hint):
-    """``hint`` (a string, or a sequence of strings from vague to specific) as a tuple of tiers."""
-    tiers = (hint,) if isinstance(hint, str) else tuple(hint)
-    if not tiers or not all(isinstance(t, str) and t.strip() for t in tiers):
-        raise ValueError(
-            f"hint={hint!r} is not allowed: a non-empty string or a non-empty "
-            "sequence of non-empty strings"
-        )
-    return tiers
-
-
-def reset_hints(name=None):
-    """Forget the failed checks of exercise ``name`` (of every exercise if ``None``)."""
-    if name is None:
-        FAILURES.clear()
-    else:
-        FAILURES.pop(name, None)
-
-
-def _hint_text(name, tiers):
-    """The hints the ``FAILURES[name] + 1``-th failure shows, and count that failure."""
-    shown = tiers[: FAILURES[name] + 1]
-    FAILURES[name] += 1
-    if len(tiers) == 1:
-        return f"Hint: {tiers[0]}"
-    more = (
-        (
-            f"\n(hint {len(shown)} of {len(tiers)}: check again after your next try for a "
-            "more specific one)"
-        )
-        if len(shown) < len(tiers)
-        else ""
-    )
-    if len(shown) == 1:
-        return f"Hint: {shown[0]}{more}"
-    return "Hints:\n" + "\n".join(f"  {i}. {t}" for i, t in enumerate(shown, start=1)) + more
-
-
 def check_function(
     name,
     candidate,
@@ -121,7 +83,10 @@ def check_function(
     hint,
     *,
     outputs=None,
-    reference_name=None,
+    asks="write this function yourself",
+    refuse=(),
+    mistakes=(),
+    may_change=(),
     rtol=1e-6,
     atol=1e-9,
 ):
@@ -133,105 +98,100 @@ def check_function(
         candidate: the student's function.
         reference: a function of the same arguments returning the right answer.
         cases: a dict ``{description: args tuple}`` (or a list of args tuples). Each call gets its
-            own deep copy of the arguments, so a function that updates them in place harms nothing.
-        hint: a string, or a list of strings from vague to specific (the last may give the
-            formula away): the first failure shows the first, each later failure one more.
+            own deep copy of the arguments, which must be unchanged afterwards (see
+            ``may_change``).
+        hint: a string, or a list of strings from vague to specific (none with the code): the
+            first wrong answer shows the first, each different wrong answer one more.
         outputs: names of the returned values (``("da", "dW", "db")``); ``None`` for one value.
-        reference_name: how to call the reference in messages (default: its ``__qualname__``).
+        asks: what the exercise asks for, in a few words ("derive the backward pass of the
+            linear layer by hand"): the message of a refused candidate says it.
+        refuse: ``delegation.Refused`` values: what the candidate must not call.
+        mistakes: ``(diagnosis, wrong_reference)`` pairs: a wrong answer equal to
+            ``wrong_reference(*args)`` is told its ``diagnosis`` (at the first failure).
+        may_change: positions of the arguments the function may update in place (the weights of
+            a training loop); every other argument must come back unchanged.
         rtol, atol: numbers agree when ``|got - expected| <= atol + rtol * |expected|``.
 
     Raises:
-        CheckFailed: (an ``AssertionError``) the candidate is unfinished, raised, or returned a
-            wrong value; the message says what, where and gives the hint. An exception of the
-            reference itself is not the student's fault and propagates unchanged.
+        CheckFailed: (an ``AssertionError``) the candidate is refused, unfinished, raised, changed
+            an argument or returned a wrong value; the message says what, where and gives the
+            hint. An exception of the reference itself propagates unchanged.
     """
     __tracebackhide__ = True  # pytest hides this frame (IPython: see CheckFailed)
     tiers = hint_tiers(hint)
     HINTS[name] = tiers
+    if not callable(candidate):
+        raise CheckFailed(
+            f"{name} should be a function (pass the function you defined above, without "
+            f"calling it), got {describe(candidate)}."
+        )
+    delegated = find_delegation(candidate, refuse)
+    if delegated:
+        raise CheckFailed(_refusal(name, delegated, asks))
     if not isinstance(cases, dict):
         cases = {f"case {i}": args for i, args in enumerate(cases, start=1)}
-    reference_name = reference_name or getattr(reference, "__qualname__", "the reference")
     for label, args in cases.items():
         expected = reference(*copy.deepcopy(args))
+        given = copy.deepcopy(args)
         try:
-            got = candidate(*copy.deepcopy(args))
+            with watch_calls(refuse) as refused_calls:
+                got = candidate(*given)
         except NotImplementedError:
             raise CheckFailed(
                 f"{name} is {NOT_DONE} (it still raises NotImplementedError)."
             ) from None
         except Exception as error:
+            if refused_calls:  # it raised inside lab3's own version: the refusal is what matters
+                raise CheckFailed(_refusal(name, refused_calls[0], asks)) from None
+            answer = fingerprint(label, type(error).__name__, str(error))
             raise CheckFailed(
                 f"{name} raised {type(error).__name__}: {error}\n"
-                f"  in case: {label}\n{_hint_text(name, tiers)}"
+                f"  in case: {label}\n{hint_text(name, tiers, answer)}"
             ) from error
-        problem = _compare(got, expected, outputs, rtol, atol)
+        if refused_calls:
+            raise CheckFailed(_refusal(name, refused_calls[0], asks))
+        changed = _changed_argument(candidate, args, given, may_change)
+        problem = changed or compare(got, expected, outputs, rtol, atol)
         if problem:
+            diagnosis = "" if changed else _diagnose(got, args, mistakes, outputs, rtol, atol)
             raise CheckFailed(
-                f"{name} is not right yet: {problem}\n  in case: {label}\n{_hint_text(name, tiers)}"
+                f"{name} is not right yet: {problem}\n  in case: {label}\n{diagnosis}"
+                f"{hint_text(name, tiers, fingerprint(label, problem, got))}"
             )
-    FAILURES.pop(name, None)
-    print(f"correct: {name} agrees with {reference_name} on all {len(cases)} cases")
+    reset_hints(name)
+    print(f"correct: {name} passes all {len(cases)} cases")
 
 
-def _compare(got, expected, outputs, rtol, atol):
-    """``None`` if ``got`` matches ``expected``, else a sentence saying what differs."""
-    if outputs is None:
-        return _compare_value(got, expected, "the result", rtol, atol)
-    if not isinstance(got, (tuple, list)) or len(got) != len(outputs):
-        what = type(got).__name__ if not isinstance(got, (tuple, list)) else f"{len(got)} values"
-        return f"it returned {what}; expected {len(outputs)} values ({', '.join(outputs)})"
-    for out_name, g, e in zip(outputs, got, expected):
-        problem = _compare_value(g, e, out_name, rtol, atol)
-        if problem:
-            return problem
+def _refusal(name, why, asks):
+    return f"{name} is refused: {why}. This exercise asks you to {asks}; {WELCOME}."
+
+
+def _changed_argument(candidate, original, given, may_change):
+    """A sentence if the candidate changed an argument it must leave alone, else ``None``."""
+    for position, (before, after) in enumerate(zip(original, given)):
+        if position not in may_change and not same(before, after):
+            return (
+                f"it changed its argument {_parameter_name(candidate, position)} in place; "
+                "leave the inputs as they are and return new arrays (e.g. x * y, not x *= y)"
+            )
     return None
 
 
-def _compare_value(got, expected, label, rtol, atol):
-    """Compare one returned value; a list (e.g. of weight matrices) is compared item by item."""
-    if isinstance(expected, (list, tuple)):
-        if not isinstance(got, (list, tuple)) or len(got) != len(expected):
-            return f"{label} should be a list of {len(expected)} arrays, got {_describe(got)}"
-        for i, (g, e) in enumerate(zip(got, expected)):
-            problem = _compare_value(g, e, f"{label}[{i}]", rtol, atol)
-            if problem:
-                return problem
-        return None
+def _parameter_name(function, position):
     try:
-        g = _as_array(got)
-    except (TypeError, ValueError):
-        return f"{label} should be an array, got {_describe(got)}"
-    e = _as_array(expected)
-    if g.shape != e.shape:
-        return f"{label} has shape {g.shape}, expected {e.shape}"
-    if not np.all(np.isfinite(g)):
-        return f"{label} contains NaN or infinite values"
-    excess = np.abs(g - e) - (atol + rtol * np.abs(e))
-    if np.all(excess <= 0):
-        return None
-    index = np.unravel_index(int(np.argmax(excess)), e.shape) if e.ndim else ()
-    at = f" at index {tuple(int(i) for i in index)}" if e.ndim else ""
-    return (
-        f"{label} differs from the expected values{at}: you return {g[index]:.6g}, "
-        f"expected {e[index] + 0.0:.6g}"
-    )  # + 0.0: no "-0"
+        names = list(inspect.signature(function).parameters)
+    except (TypeError, ValueError):  # a builtin without a signature
+        names = []
+    return names[position] if position < len(names) else f"number {position + 1}"
 
 
-def _as_array(value):
-    """``value`` as a float64 numpy array (torch tensors, numpy arrays, numbers, nested lists)."""
-    if value is None:
-        raise TypeError("None")
-    if isinstance(value, torch.Tensor):
-        value = value.detach().cpu().numpy()
-    return np.asarray(value, dtype=np.float64)
-
-
-def _describe(value):
-    if value is None:
-        return "None (did you forget a return?)"
-    shape = getattr(value, "shape", None)
-    return (
-        f"{type(value).__name__} of shape {tuple(shape)}"
-        if shape is not None
-        else type(value).__name__
-    )
+def _diagnose(got, args, mistakes, outputs, rtol, atol):
+    """``"Looks like: ...\n"`` when ``got`` is a classic mistake's answer, else ``""``."""
+    for diagnosis, wrong_reference in mistakes:
+        try:
+            wrong = wrong_reference(*copy.deepcopy(args))
+        except Exception:  # noqa: BLE001 -- a mistake that cannot happen on this case
+            continue
+        if compare(got, wrong, outputs, rtol, atol) is None:
+            return f"Looks like: {diagnosis}\n"
+    return ""

@@ -1,14 +1,17 @@
 """Lesson 1's checked exercises: the backward pass, one layer kind at a time, then the whole loop.
 
-Each check compares the student's function with ``lab3.backprop`` on a few cases. Hints come in
-tiers (``lab3.exercises.core``): the first failure says what shape and idea to aim for, later
-failures get more specific, and only the last tier writes the formula.
+Each check compares the student's function with ``lab3.backprop``'s on cases of every batch size
+(1, odd, large) and, for the whole network, outputs other than 2 (where a missing ``2 / n_D``
+would go unnoticed). It refuses an answer that calls lab3's backward pass, autograd or finite
+differences, and names the classic mistakes (db averaged, dW transposed, a sign, the penalty
+twice). ``grading=True`` runs other shapes and values: nbgrader's hidden tests.
 """
 
 import numpy as np
 
 from lab3 import backprop
 from lab3.exercises.core import check_function
+from lab3.exercises.delegation import AUTOGRAD, FINITE_DIFFERENCES, lab3_version
 
 __all__ = [
     "check_gradients",
@@ -17,22 +20,60 @@ __all__ = [
     "check_softmax_backward",
 ]
 
+BY_HAND = "by hand"
+_LAB3_BACKWARD = lab3_version(
+    "lab3.gradients",
+    "lab3.backprop.gradients",
+    "lab3.backprop.linear_backward",
+    "lab3.backprop.relu_backward",
+    "lab3.backprop.softmax_backward",
+    "lab3.backprop.mse_backward",
+    "lab3.backprop.l2_backward",
+)
+REFUSED = (_LAB3_BACKWARD, AUTOGRAD, FINITE_DIFFERENCES)
+AVERAGED_DB = "your db is exactly 1/B of the expected: sum over the batch, don't average"
+TRANSPOSED_DW = (
+    "your dW is the transpose of the expected: dW has W's shape, one row per input of the layer"
+)
+SIGN = "your gradients have the opposite sign of the expected ones"
 
-def check_linear_backward(candidate):
+
+def _linear_backward(delta, a, W):
+    return backprop.linear_backward(delta, (a, W))
+
+
+def check_linear_backward(candidate, grading=False):
     """Lesson 1: ``candidate(delta, a, W) -> (da, dW, db)`` as ``lab3.backprop.linear_backward``."""
     __tracebackhide__ = True
-    rng = np.random.default_rng(2)
+    rng = np.random.default_rng(102 if grading else 2)
+    shapes = (
+        [(5, 6, 2), (33, 2, 5), (1, 7, 7), (129, 4, 1)]
+        if grading
+        else [(8, 3, 2), (1, 2, 3), (7, 4, 6), (64, 3, 3)]
+    )
     cases = {}
-    for batch, fan_in, fan_out in [(8, 3, 2), (1, 2, 3), (5, 4, 6)]:
+    for batch, fan_in, fan_out in shapes:
         cases[f"a batch of {batch}, W of shape ({fan_in}, {fan_out})"] = (
             rng.normal(size=(batch, fan_out)),
             rng.normal(size=(batch, fan_in)),
             rng.normal(size=(fan_in, fan_out)),
         )
+
+    def scaled(da=1.0, dW=1.0, db=1.0, transpose=False):
+        def wrong(delta, a, W):
+            right = _linear_backward(delta, a, W)
+            return (
+                right[0] * da,
+                (right[1].T if transpose else right[1]) * dW,
+                right[2] * (db if db != "1/B" else 1 / len(delta)),
+            )
+
+        return wrong
+
     check_function(
         "my_linear_backward",
         candidate,
-        lambda delta, a, W: backprop.linear_backward(delta, (a, W)),
+        _linear_backward,
         cases,
         hint=[
             "each gradient has the shape of what it differentiates: dW like W "
@@ -40,22 +81,42 @@ def check_linear_backward(candidate):
             "of a, W and delta has that shape?",
             "b is added to every row of the batch, so every row's delta flows into "
             "it: sum over the rows, keeping the row dimension (keepdims=True).",
-            "dW = a.T @ delta, db = delta.sum(axis=0, keepdims=True), da = delta @ W.T.",
+            "each gradient is one matrix product or one sum: dW pairs every input "
+            "with every delta (a transposed, on the left), da sends delta back "
+            "through W (W transposed, on the right), db adds up the rows of delta.",
         ],
         outputs=("da", "dW", "db"),
-        reference_name="lab3.backprop.linear_backward",
+        refuse=REFUSED,
+        asks=f"derive the linear layer's gradients {BY_HAND}",
+        mistakes=[
+            (AVERAGED_DB, scaled(db="1/B")),
+            (TRANSPOSED_DW, scaled(transpose=True)),
+            (SIGN, scaled(-1.0, -1.0, -1.0)),
+        ],
     )
 
 
-def check_relu_backward(candidate):
-    """Lesson 1: ``candidate(dout, z) -> dz`` as ``lab3.backprop.relu_backward(dout, z)``."""
+def check_relu_backward(candidate, grading=False):
+    """Lesson 1: ``candidate(dout, z) -> dz`` as ``lab3.backprop.relu_backward(dout, z)``;
+    ``dout`` and ``z`` must come back unchanged."""
     __tracebackhide__ = True
-    rng = np.random.default_rng(1)
+    rng = np.random.default_rng(101 if grading else 1)
     kink = np.array([[-1.5, 0.0, 2.0], [0.0, 3.0, -0.5]])
+    shapes = [(3, 7), (1, 1), (65, 2)] if grading else [(8, 3), (1, 5), (7, 4)]
     cases = {
-        "a random (8, 3) batch": (rng.normal(size=(8, 3)), rng.normal(size=(8, 3))),
-        "z with entries exactly 0 (the kink)": (np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]), kink),
+        f"a random {shape} batch": (rng.normal(size=shape), rng.normal(size=shape))
+        for shape in shapes
     }
+    if not grading:
+        cases["z with entries exactly 0 (the kink)"] = (
+            np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]),
+            kink,
+        )
+    else:
+        cases["a (4, 4) z with zeros on the diagonal"] = (
+            rng.normal(size=(4, 4)),
+            rng.normal(size=(4, 4)) * (1 - np.eye(4)),
+        )
     check_function(
         "my_relu_backward",
         candidate,
@@ -66,28 +127,44 @@ def check_relu_backward(candidate):
             "identity, so the upstream gradient passes unchanged; elsewhere relu is "
             "flat, so nothing passes. And the chain rule multiplies by dout.",
             "at z == 0 exactly, lab3 (like torch.relu) takes slope 0: the mask is "
-            "z > 0, not z >= 0.",
-            "dz = dout * (z > 0).",
+            "strictly positive z, not z >= 0.",
+            "one multiplication: dout times a boolean mask of where z is strictly "
+            "positive (a new array; dout itself stays as it is).",
         ],
-        outputs=None,
-        reference_name="lab3.backprop.relu_backward",
+        asks=f"derive the ReLU's gradient {BY_HAND}",
+        refuse=REFUSED,
+        mistakes=[
+            (
+                "your mask lets z == 0 through: at the kink the slope is 0",
+                lambda dout, z: dout * (z >= 0),
+            ),
+            (
+                "you return the mask alone: the chain rule multiplies it by dout",
+                lambda dout, z: (z > 0) * 1.0,
+            ),
+        ],
     )
 
 
-def check_softmax_backward(candidate):
+def check_softmax_backward(candidate, grading=False):
     """Lesson 1: ``candidate(dout, s) -> dz`` as ``lab3.backprop.softmax_backward(dout, s)``.
 
     ``s`` is the softmax output ``(B, k)`` and ``dout = dJ/ds``; the result is ``dJ/dz``, row by
     row the vector ``dout`` times the Jacobian ``diag(s) - s^T s`` of that row.
     """
     __tracebackhide__ = True
-    rng = np.random.default_rng(3)
-    uniform = np.full((1, 3), 1 / 3)
-    cases = {
-        "one row, s uniform (the lab's worked example)": (np.array([[0.4, -0.2, 0.4]]), uniform),
-        "one row, s not uniform": (rng.normal(size=(1, 4)), _softmax_rows(rng, 1, 4)),
-        "a batch of 6 rows": (rng.normal(size=(6, 3)), _softmax_rows(rng, 6, 3)),
-    }
+    rng = np.random.default_rng(103 if grading else 3)
+    cases = {}
+    if not grading:
+        cases["one row, s uniform (the lab's worked example)"] = (
+            np.array([[0.4, -0.2, 0.4]]),
+            np.full((1, 3), 1 / 3),
+        )
+    for rows, k in [(1, 6), (9, 2), (40, 5)] if grading else [(1, 4), (6, 3), (7, 5), (50, 3)]:
+        cases[f"{rows} row(s) of {k} probabilities"] = (
+            rng.normal(size=(rows, k)),
+            _softmax_rows(rng, rows, k),
+        )
     check_function(
         "my_softmax_backward",
         candidate,
@@ -98,11 +175,24 @@ def check_softmax_backward(candidate):
             "of s and dout. Write dz_j = sum_i dout_i ds_i/dz_j with the Jacobian "
             "above and split the sum into the i == j term and the rest.",
             "the sum over i leaves one number per row: the dot product of that "
-            "row of dout with that row of s. Sum over axis=-1 with keepdims=True, "
-            "not over the whole batch.",
-            "dz = s * (dout - np.sum(dout * s, axis=-1, keepdims=True)).",
+            "row of dout with that row of s. Sum over the last axis with "
+            "keepdims=True, not over the whole batch.",
+            "per row, dz is s times (dout minus one number), and that number is "
+            "the dot product of the row's dout with the row's s.",
         ],
-        reference_name="lab3.backprop.softmax_backward",
+        asks=f"derive the softmax's gradient {BY_HAND}",
+        refuse=REFUSED,
+        mistakes=[
+            (
+                "you kept only the diagonal of the Jacobian: every logit also "
+                "moves the other probabilities (the -s_i s_j terms)",
+                lambda dout, s: s * dout,
+            ),
+            (
+                "your dot product runs over the whole batch: each row needs its own",
+                lambda dout, s: s * (dout - np.sum(dout * s)),
+            ),
+        ],
     )
 
 
@@ -112,17 +202,47 @@ def _softmax_rows(rng, rows, k):
     return e / e.sum(axis=1, keepdims=True)
 
 
-def check_gradients(candidate):
+def _gradients(weights, biases, x, y, reg, data=1.0, db=1.0, penalty=1.0, transpose=False):
+    """lab3's gradients, or a classic mistake: the loss's part scaled by ``data``, db by ``db``,
+    the penalty's part by ``penalty``, every dW transposed."""
+    dW, dbs = backprop.gradients(weights, biases, x, y, reg=0.0)
+    dW = [g * data + penalty * 2 * reg * w for g, w in zip(dW, weights)]
+    return [g.T if transpose else g for g in dW], [g * data * db for g in dbs]
+
+
+def _mistake(**change):
+    return lambda w, b, x, y, reg: _gradients(w, b, x, y, reg, **change)
+
+
+def check_gradients(candidate, grading=False):
     """Lesson 1: ``candidate(weights, biases, x, y, reg) -> (dW, db)`` as ``lab3.gradients``.
 
     The network: ReLU hidden layers, a linear output, the lab's objective
-    ``mean((y_hat - y)**2) + reg * sum ||W||^2``. Checked on one layer, the 2-3-2 net and a deeper
-    2-8-5-4-2 net, so a loop that only works for one depth fails.
+    ``mean((y_hat - y)**2) + reg * sum ||W||^2``. Checked on depths 1 to 4, batches of 1, odd and
+    large, and 1, 2 or 3 outputs, so a loop that only works for one depth, or a ``2 / n_D`` that
+    only happens to be right for two outputs, fails.
     """
     __tracebackhide__ = True
-    rng = np.random.default_rng(4)
+    rng = np.random.default_rng(104 if grading else 4)
+    networks = (
+        [
+            ([3, 5, 4], 9, 0.02),
+            ([1, 3, 1], 1, 0.1),
+            ([5, 7, 6, 2], 33, 0.003),
+            ([2, 4, 4], 100, 0.05),
+        ]
+        if grading
+        else [
+            ([2, 3, 2], 8, 0.001),
+            ([2, 2], 5, 0.1),
+            ([2, 8, 5, 4, 2], 6, 0.01),
+            ([3, 4, 3], 1, 0.01),
+            ([2, 5, 1], 7, 0.02),
+            ([4, 6, 3], 64, 0.005),
+        ]
+    )
     cases = {}
-    for sizes, batch, reg in [([2, 3, 2], 8, 0.001), ([2, 2], 5, 0.1), ([2, 8, 5, 4, 2], 6, 0.01)]:
+    for sizes, batch, reg in networks:
         weights = [rng.normal(0, 0.7, (m, n)) for m, n in zip(sizes, sizes[1:])]
         biases = [rng.normal(0, 0.3, (1, n)) for n in sizes[1:]]
         x, y = rng.uniform(-1, 1, (batch, sizes[0])), rng.uniform(-1, 1, (batch, sizes[-1]))
@@ -136,7 +256,7 @@ def check_gradients(candidate):
     check_function(
         "my_gradients",
         candidate,
-        lambda w, b, x, y, reg: backprop.gradients(w, b, x, y, reg=reg),
+        _gradients,
         cases,
         hint=[
             "return two lists, one gradient per layer, each shaped like its W or b. "
@@ -148,11 +268,33 @@ def check_gradients(candidate):
             "the first layer, through the ReLU of layer l - 1: multiply by "
             "(zs[l - 1] > 0). The penalty adds 2 * reg * W[l] to dW[l], and nothing "
             "to db[l].",
-            "delta = 2 * (y_hat - y) / y.size; for l from last to first: "
-            "dW[l] = a[l].T @ delta + 2 * reg * weights[l]; "
-            "db[l] = delta.sum(axis=0, keepdims=True); "
-            "if l > 0: delta = (delta @ weights[l].T) * (zs[l - 1] > 0).",
+            "the first delta is twice the error divided by the number of entries "
+            "of y (all B x n_D of them: the mse averages them all); dW[l] pairs the "
+            "layer's input with delta, plus the penalty's gradient once; db[l] adds "
+            "up delta's rows.",
         ],
         outputs=("dW", "db"),
-        reference_name="lab3.gradients",
+        asks=f"derive the network's backward pass {BY_HAND}",
+        refuse=REFUSED,
+        mistakes=[
+            (AVERAGED_DB, lambda w, b, x, y, reg: _gradients(w, b, x, y, reg, db=1 / len(x))),
+            (
+                "your gradient of the loss is n_D/2 times the expected (right only when "
+                "there are 2 outputs): the mse averages all B x n_D numbers, and the "
+                "square brings a factor 2",
+                lambda w, b, x, y, reg: _gradients(w, b, x, y, reg, data=y.shape[1] / 2),
+            ),
+            (
+                "the penalty's gradient is in twice: add it once per weight matrix",
+                _mistake(penalty=2.0),
+            ),
+            ("the penalty is missing from dW", _mistake(penalty=0.0)),
+            (TRANSPOSED_DW, _mistake(transpose=True)),
+            (
+                "the loss's part of your gradients has the wrong sign: the error is "
+                "y_hat - y, not y - y_hat",
+                _mistake(data=-1.0),
+            ),
+            (SIGN, _mistake(data=-1.0, penalty=-1.0)),
+        ],
     )

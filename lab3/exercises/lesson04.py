@@ -1,4 +1,9 @@
-"""Lesson 4's checked exercises: the mini-batch loop, and the learning-rate finder's loop."""
+"""Lesson 4's checked exercises: the mini-batch loop, and the learning-rate finder's loop.
+
+Each check refuses lab3's own version (``lab3.train``, ``lab3.find_learning_rate``); both loops
+may update the weights in place. ``grading=True`` runs other models, data and settings
+(nbgrader's hidden tests).
+"""
 
 import numpy as np
 import torch
@@ -6,20 +11,24 @@ import torch
 from lab3.backprop import gradients, objective
 from lab3.data import create_linear_training_data
 from lab3.exercises.core import check_function
+from lab3.exercises.delegation import lab3_version
 from lab3.mlp import MultiLayerPerceptron
 from lab3.training.loop import train
 
-__all__ = [
-    "check_minibatch_sgd",
-    "check_lr_finder",
-    "reference_minibatch_sgd",
-    "reference_lr_finder",
-]
+__all__ = ["check_minibatch_sgd", "check_lr_finder"]
+
+MAY_CHANGE = (0, 1)  # the weights and biases: both loops update them in place
 
 
-def reference_minibatch_sgd(
-    weights, biases, inputs, targets, epochs, batch_size, learning_rate, reg
-):
+def _float64_parameters(model):
+    """A model's ``(weights, biases)`` as lists of float64 numpy arrays."""
+    return (
+        [w.detach().double().numpy() for w in model.weights],
+        [b.detach().double().numpy() for b in model.biases],
+    )
+
+
+def _minibatch_sgd(weights, biases, inputs, targets, epochs, batch_size, learning_rate, reg):
     """``lab3.train`` (engine ``"manual"``, in order) from these float64 parameters.
 
     Returns ``(weights, biases)`` after training, as lists of float64 numpy arrays. The model is
@@ -45,7 +54,7 @@ def reference_minibatch_sgd(
     return as_numpy(model.weights), as_numpy(model.biases)
 
 
-def check_minibatch_sgd(candidate):
+def check_minibatch_sgd(candidate, grading=False):
     """Lesson 4: ``candidate(weights, biases, inputs, targets, epochs, batch_size, learning_rate,
     reg)``
     must return ``(weights, biases)`` as ``lab3.train`` leaves them.
@@ -55,27 +64,24 @@ def check_minibatch_sgd(candidate):
     is shorter (100 samples).
     """
     __tracebackhide__ = True
-    inputs, targets = create_linear_training_data(1000, seed=0)
-    model = MultiLayerPerceptron(2, [3], 2, seed=0)
-    weights = [w.detach().double().numpy() for w in model.weights]
-    biases = [b.detach().double().numpy() for b in model.biases]
-    cases = {
-        "2 epochs of batches of 100": (weights, biases, inputs, targets, 2, 100, 0.1, 0.001),
-        "1 epoch of batches of 300 (the last batch has 100 samples)": (
-            weights,
-            biases,
-            inputs,
-            targets,
-            1,
-            300,
-            0.1,
-            0.001,
-        ),
-    }
+    n, seed, hidden = (600, 3, [4]) if grading else (1000, 0, [3])
+    inputs, targets = create_linear_training_data(n, seed=seed)
+    weights, biases = _float64_parameters(MultiLayerPerceptron(2, hidden, 2, seed=seed))
+    if grading:
+        runs = {
+            "2 epochs of batches of 64 (the last has 24)": (2, 64, 0.2, 0.01),
+            "1 epoch of batches of 7": (1, 7, 0.05, 0.0),
+        }
+    else:
+        runs = {
+            "2 epochs of batches of 100": (2, 100, 0.1, 0.001),
+            "1 epoch of batches of 300 (the last batch has 100 samples)": (1, 300, 0.1, 0.001),
+        }
+    cases = {label: (weights, biases, inputs, targets, *run) for label, run in runs.items()}
     check_function(
         "minibatch_sgd",
         candidate,
-        reference_minibatch_sgd,
+        _minibatch_sgd,
         cases,
         hint=[
             "every epoch walks through all the samples in consecutive batches, the "
@@ -84,21 +90,26 @@ def check_minibatch_sgd(candidate):
             "the batches are x = inputs[:, s:s+B].T (samples as rows, (B, 2)) for "
             "s = 0, B, 2B, ... up to n (range(0, n, B) keeps the short last batch); "
             "lab3.gradients(weights, biases, x, y, reg=reg) gives (dW, db).",
-            "update in place, after computing all the gradients of the batch: "
-            "for p, g in zip(weights + biases, dW + db): p -= learning_rate * g "
-            "(p = p - ... only rebinds the loop variable).",
+            "update in place, after computing all the gradients of the batch: an "
+            "augmented assignment on each array changes the list's array, while a plain "
+            "assignment to the loop variable only rebinds the name.",
         ],
         outputs=("weights", "biases"),
-        reference_name="lab3.train",
+        asks="write the mini-batch loop yourself (lab3.gradients for the gradients)",
+        refuse=[lab3_version("lab3.train", "lab3.training.loop.train")],
+        may_change=MAY_CHANGE,
         rtol=1e-5,
         atol=1e-7,
     )
 
 
-def reference_lr_finder(weights, biases, inputs, targets, start, stop, steps, batch_size, reg):
+def _lr_finder(
+    weights, biases, inputs, targets, start, stop, steps, batch_size, reg, spacing="geometric"
+):
     """``lab3.find_learning_rate``'s algorithm in float64 NumPy with ``lab3.gradients``.
 
     Returns ``(learning_rates, losses)``; the parameters are not changed (it works on copies).
+    ``spacing="linear"`` is the classic mistake of ``np.linspace`` rates.
     """
     weights, biases = (
         [np.array(w, dtype=np.float64) for w in weights],
@@ -106,7 +117,11 @@ def reference_lr_finder(weights, biases, inputs, targets, start, stop, steps, ba
     )
     x_all, y_all = np.asarray(inputs, dtype=np.float64).T, np.asarray(targets, dtype=np.float64).T
     n = x_all.shape[0]
-    rates = start * (stop / start) ** (np.arange(steps) / (steps - 1))
+    rates = (
+        start * (stop / start) ** (np.arange(steps) / (steps - 1))
+        if spacing == "geometric"
+        else np.linspace(start, stop, steps)
+    )
     best, losses = objective(weights, biases, x_all, y_all), []
     for i, rate in enumerate(rates):
         batch = np.arange(i * batch_size, (i + 1) * batch_size) % n
@@ -122,7 +137,7 @@ def reference_lr_finder(weights, biases, inputs, targets, start, stop, steps, ba
     return rates[: len(losses)], np.array(losses)
 
 
-def check_lr_finder(candidate):
+def check_lr_finder(candidate, grading=False):
     """Lesson 4: ``candidate(weights, biases, inputs, targets, start, stop, steps, batch_size,
     reg)``
     must return ``(learning_rates, losses)`` as ``lab3.find_learning_rate`` computes them.
@@ -131,56 +146,62 @@ def check_lr_finder(candidate):
     too small to diverge, once up to 1000, where the loss blows up and the loop must stop.
     """
     __tracebackhide__ = True
-    inputs, targets = create_linear_training_data(200, seed=0)
-    model = MultiLayerPerceptron(2, [3], 2, seed=0)
-    weights = [w.detach().double().numpy() for w in model.weights]
-    biases = [b.detach().double().numpy() for b in model.biases]
-    cases = {
-        "30 steps from 0.001 to 0.3, batches of 10 (nothing diverges)": (
-            weights,
-            biases,
-            inputs,
-            targets,
-            1e-3,
-            0.3,
-            30,
-            10,
-            0.001,
-        ),
-        "300 steps from 0.01 to 1000, batches of 1 (it diverges: stop there)": (
-            weights,
-            biases,
-            inputs,
-            targets,
-            1e-2,
-            1e3,
-            300,
-            1,
-            0.001,
-        ),
-    }
+    n, seed = (150, 4) if grading else (200, 0)
+    inputs, targets = create_linear_training_data(n, seed=seed)
+    weights, biases = _float64_parameters(MultiLayerPerceptron(2, [3], 2, seed=seed))
+    if grading:
+        runs = {
+            "40 steps from 0.0005 to 0.5, batches of 16": (5e-4, 0.5, 40, 16, 0.01),
+            "200 steps from 0.05 to 500, batches of 3 (it diverges)": (0.05, 500, 200, 3, 0.0),
+        }
+    else:
+        runs = {
+            "30 steps from 0.001 to 0.3, batches of 10 (nothing diverges)": (
+                1e-3,
+                0.3,
+                30,
+                10,
+                0.001,
+            ),
+            "300 steps from 0.01 to 1000, batches of 1 (it diverges: stop there)": (
+                1e-2,
+                1e3,
+                300,
+                1,
+                0.001,
+            ),
+        }
+    cases = {label: (weights, biases, inputs, targets, *run) for label, run in runs.items()}
     check_function(
         "lr_finder",
         candidate,
-        reference_lr_finder,
+        _lr_finder,
         cases,
         hint=[
             "one run, one SGD step per learning rate; the rates grow by the same "
             "factor every step, and after each step record the loss on all the data. "
             "Stop after the first loss that is more than 4 times the best so far "
             "(the loss before any step counts) or not finite, keeping that one.",
-            "rates = start * (stop / start) ** (np.arange(steps) / (steps - 1)) "
-            "(not np.linspace); step i uses the samples i*B ... (i+1)*B - 1, modulo n; "
+            "the rates are geometric: start times the ratio stop / start raised to "
+            "0, 1/(steps - 1), ..., 1 (not np.linspace); step i uses the samples "
+            "i*B ... (i+1)*B - 1, modulo n; "
             "the loss is lab3.backprop.objective(weights, biases, inputs.T, targets.T) "
             "(reg 0: the mse).",
-            "for i, rate in enumerate(rates): batch = np.arange(i*B, (i+1)*B) % n; "
-            "dW, db = lab3.gradients(weights, biases, x[batch], y[batch], reg=reg); "
-            "p -= rate * g for every pair; append the loss; if it is not finite or "
-            "> 4 * best: break; best = min(best, loss). Return rates[:len(losses)], "
-            "np.array(losses).",
+            "in the loop, the order matters: the step with this rate, then the loss on "
+            "all the data appended, then the test against 4 times the best (leave the "
+            "loop right after appending a diverged loss), and only then the best "
+            "updated; return as many rates as losses.",
         ],
         outputs=("learning_rates", "losses"),
-        reference_name="lab3.find_learning_rate",
+        asks="write the learning-rate finder's loop yourself (lab3.gradients for the gradients)",
+        refuse=[lab3_version("lab3.find_learning_rate", "lab3.training.lr_finder")],
+        mistakes=[
+            (
+                "your rates are evenly spaced: they must grow by the same factor each step",
+                lambda *args: _lr_finder(*args, spacing="linear"),
+            )
+        ],
+        may_change=MAY_CHANGE,
         rtol=1e-6,
         atol=1e-10,
     )

@@ -22,6 +22,7 @@ from lab3.training.settings import TrainingSettings, validate_settings
 from lab3.validation import is_finite_number, require
 
 TRANSFORMS = ("rotation", "shear", "stretch", "reflection")
+MAX_ANGLE = 360  # degrees either way: a larger angle is the same rotation, or a typo
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,12 @@ def validate_controls(controls):
     c = validate_settings(controls)
     validate_sizes(2, _as_list(c.hidden_sizes), 2)
     validate_init(c.init, c.init_scale)
-    require(is_finite_number(c.angle), "angle", c.angle, "a finite number of degrees")
+    require(
+        is_finite_number(c.angle) and -MAX_ANGLE <= c.angle <= MAX_ANGLE,
+        "angle",
+        c.angle,
+        f"a number of degrees from {-MAX_ANGLE} to {MAX_ANGLE}",
+    )
     require(c.transform in TRANSFORMS, "transform", c.transform, f"one of {TRANSFORMS}")
     require(
         is_finite_number(c.amount) and (c.transform != "stretch" or c.amount > 0),
@@ -104,6 +110,12 @@ def parse_typed(text, controls):
     changes = {}
     for keyword in call.keywords:
         require(keyword.arg in FIELDS, "parameter", keyword.arg, f"one of {list(FIELDS)}")
+        require(
+            keyword.arg not in changes,
+            "typed",
+            text,
+            f"each name once, but {keyword.arg} is typed twice",
+        )
         try:
             changes[keyword.arg] = ast.literal_eval(keyword.value)
         except ValueError:

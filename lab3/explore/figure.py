@@ -26,6 +26,8 @@ STATUS_COLOURS = {
     "learned": "tab:green",
     "still learning": "tab:orange",
     "stuck": "tab:purple",
+    "too large a step": "tab:brown",
+    "converged": "tab:blue",
     "diverged": "tab:red",
 }
 

@@ -15,7 +15,12 @@ components along ``e1`` and ``e2``, and moves by ``learning_rate`` times that. W
 exactly, and the learning rate means what it means in ``lab3.train``.
 
 The contours depend only on the problem (data, network, init, seed, reg) and are cached per
-problem; the trajectories are cached per problem, learning rate and batch size.
+problem; the trajectories are cached per problem, learning rate and batch size. The reference
+(``lab3.explore.outcome.reference``) carries the sharpness there, ``lab3.sharpness``: the largest
+eigenvalue of the whole objective's Hessian, not of this slice; ``2 / sharpness`` is the
+stability limit of gradient descent near the learned map. The paths, confined to the plane, meet
+only the plane's curvature (``slice_curvature``, smaller): their too-large learning rate is
+twice the plane's limit, which the whole network could not take.
 """
 
 import functools
@@ -23,19 +28,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lab3.data import create_linear_training_data
-from lab3.explore.controls import Controls, target_matrix
-from lab3.mlp import MultiLayerPerceptron
-from lab3.training.loop import DivergedError, train
+from lab3.explore.outcome import REFERENCE_SAMPLES, problem_key, reference
 from lab3.training.manual_engine import augmented
 
-SAMPLES = 200  # the landscape's objective is on the first 200 training samples
+SAMPLES = REFERENCE_SAMPLES  # the objective is on the reference's samples (the first 200)
 GRID = 41  # grid points per axis
 STEPS = 100  # SGD steps per trajectory
 MINI_BATCH = 32  # the mini-batch path's batch size when the setting's is 1
-REFERENCE = {"learning_rate": 0.1, "batch_size": 1, "epochs": 10}  # the lab's single-sample run
 PATHS = ("single-sample SGD", "mini-batch SGD", "too large a learning rate")  # in this order
-TOO_LARGE = 4.0  # the too-large path: twice the 2 / curvature that gradient descent must stay below
+TOO_LARGE = 4.0  # the too-large path: lr = 4 / slice curvature, twice the plane's own limit
 FAR = 100.0  # a path stops this many plot widths away from the reference (it diverges)
 
 
@@ -47,24 +48,9 @@ class Landscape:
     v: np.ndarray  # (GRID,)
     values: np.ndarray  # (GRID, GRID)
     start: tuple
-    curvature: float  # largest eigenvalue of the objective's Hessian in (u, v) at the reference
+    slice_curvature: float  # the largest eigenvalue of the Hessian *within this plane* (u, v)
+    sharpness: float  # lambda_max of the objective's whole Hessian at the reference, or None
     note: str  # how the reference was found
-
-
-def problem_key(settings):
-    """The settings the contours depend on (not the learning rate, batch size, epochs, shuffle)."""
-    s = settings
-    return (
-        s.hidden_sizes,
-        s.init,
-        s.init_scale,
-        s.seed,
-        s.transform,
-        s.angle,
-        s.amount,
-        s.reg,
-        min(SAMPLES, s.n_samples),
-    )
 
 
 def landscape(settings):
@@ -158,19 +144,13 @@ class _Slice:
 
 @functools.lru_cache(maxsize=8)
 def _slice(key):
-    hidden_sizes, init, init_scale, seed, transform, angle, amount, reg, m = key
-    matrix = target_matrix(Controls(transform=transform, angle=angle, amount=amount))
-    inputs, targets = create_linear_training_data(m, matrix, seed=seed)
-    model = MultiLayerPerceptron(
-        2, list(hidden_sizes), 2, seed=seed, init=init, init_scale=init_scale
-    )
-    net = _Net(model, inputs, targets, reg)
-    start = net.flat(model)
-    rng = np.random.default_rng(seed)
-    try:
-        train(model, inputs, targets, reg=reg, engine="manual", **REFERENCE)
-        ref, note = net.flat(model), "reference: where the lab's SGD ends"
-    except DivergedError:
+    found = reference(key)
+    net = _Net(found.start, found.inputs, found.targets, key[7])
+    start = net.flat(found.start)
+    rng = np.random.default_rng(key[3])
+    if found.trained is not None:
+        ref, note = net.flat(found.trained), "reference: where the lab's SGD ends"
+    else:
         ref, note = start, "reference = start (the lab's SGD diverged)"
     distance = np.linalg.norm(start - ref)
     e1 = (start - ref) / distance if distance > 1e-9 else _unit(rng.standard_normal(start.size))
@@ -180,8 +160,8 @@ def _slice(key):
     u = np.linspace(-0.5 * extent, 1.5 * extent, GRID)
     v = np.linspace(-extent, extent, GRID)
     values = np.stack([net.objective(ref + np.outer(u, e1) + vi * e2) for vi in v])
-    curvature = _curvature(net, ref, e1, e2, extent)
-    land = Landscape(u, v, values, (float(distance), 0.0), curvature, note)
+    curvature = _slice_curvature(net, ref, e1, e2, extent)
+    land = Landscape(u, v, values, (float(distance), 0.0), curvature, found.sharpness, note)
     return _Slice(net, ref, e1, e2, land)
 
 
@@ -189,8 +169,11 @@ def _unit(vector):
     return vector / np.linalg.norm(vector)
 
 
-def _curvature(net, ref, e1, e2, extent):
-    """Largest eigenvalue of the 2x2 Hessian of the objective in (u, v) at ``ref`` (differences)."""
+def _slice_curvature(net, ref, e1, e2, extent):
+    """The largest eigenvalue of the 2x2 Hessian of the objective in (u, v) at ``ref``, by
+    differences: the curvature the paths, confined to the plane, meet. The whole network's
+    Hessian curves more (``Landscape.sharpness``): a plane through two points misses its
+    sharpest direction."""
     h = 1e-3 * extent
     offsets = [(0, 0), (h, 0), (-h, 0), (0, h), (0, -h), (h, h), (-h, -h), (h, -h), (-h, h)]
     f = net.objective(np.array([ref + a * e1 + b * e2 for a, b in offsets]))
@@ -204,12 +187,13 @@ def path_settings(settings):
     """``{name: (learning_rate, batch_size)}`` of the three ``PATHS``.
 
     The mini-batch path uses the setting's batch size (``MINI_BATCH`` when that is 1); the
-    too-large one that batch size and ``TOO_LARGE / curvature`` (10 times the setting's
-    learning rate where the slice curves down at the reference).
+    too-large one that batch size and ``TOO_LARGE / slice_curvature``: twice the limit within the
+    plane, where the paths are confined (10 times the setting's learning rate where the plane
+    curves down at the reference).
     """
     key = problem_key(settings)
     return _plan(
-        _slice(key).landscape.curvature, key[-1], settings.learning_rate, settings.batch_size
+        _slice(key).landscape.slice_curvature, key[-1], settings.learning_rate, settings.batch_size
     )
 
 
@@ -222,7 +206,7 @@ def _plan(curvature, m, learning_rate, batch_size):
 @functools.lru_cache(maxsize=32)
 def _paths(key, learning_rate, batch_size, shuffle):
     piece = _slice(key)
-    plan = _plan(piece.landscape.curvature, key[-1], learning_rate, batch_size)
+    plan = _plan(piece.landscape.slice_curvature, key[-1], learning_rate, batch_size)
     return {name: _sgd(piece, lr, batch, shuffle) for name, (lr, batch) in plan.items()}
 
 

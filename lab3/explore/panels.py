@@ -321,7 +321,12 @@ class LandscapePanel:
         for line, path in zip(self.paths, landscape.trajectories(settings).values()):
             line.set_data(*path.T)
         (lr, _), (_, batch), (big, _) = landscape.path_settings(settings).values()
-        paths = f"lr {lr:.3g} with batch 1 and {batch}; too large: lr {big:.3g}"
+        paths = f"lr {lr:.3g} with batch 1 and {batch}; too large for this plane: lr {big:.3g}"
+        if land.sharpness and not self.compact:
+            paths += (
+                f"\n(the whole network's sharpness at the reference is "
+                f"{land.sharpness:.2g}: stable below lr {2 / land.sharpness:.2g})"
+            )
         self.ax.set_title(
             f"landscape, {paths}"
             if self.compact

@@ -4,7 +4,7 @@
 typing exact values, a status line, a progress bar and the picture. Moving a control makes new
 ``Controls``; a single worker thread trains them (``lab3.explore.outcome_of``) and redraws
 (``lab3.explore.figure.Figure``), so the kernel stays free to take the next move: a setting
-that arrives while another is training makes that run stop at its next chunk and be dropped
+that arrives while another is training makes that run stop between two of its steps and be dropped
 (only the newest setting is ever drawn). Sliders have ``continuous_update=False``: a run starts
 when the slider is released, not for every pixel of a drag.
 
@@ -21,7 +21,7 @@ import time
 import ipywidgets as w
 from matplotlib.colors import to_hex
 
-from lab3.explore.controls import TRANSFORMS, Controls, parse_typed, validate_controls
+from lab3.explore.controls import TRANSFORMS, Controls, describe, parse_typed, validate_controls
 from lab3.explore.figure import STATUS_COLOURS, Figure, caption
 from lab3.explore.outcome import outcome_of_validated
 
@@ -29,7 +29,7 @@ LEARNING_RATES = (-3.0, 1.5)  # log10 range of the learning-rate slider
 BATCH_SIZES = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]
 EPOCHS = [1, 2, 5, 10, 20, 50, 100, 200]
 REGS = [0.0, 1e-4, 1e-3, 1e-2, 1e-1]
-LONG_STEPS = 30_000  # a run with more SGD steps than this shows a progress bar
+SHOW_PROGRESS_AFTER = 0.5  # seconds: a run still training then shows a progress bar
 STYLE = {"description_width": "95px"}
 COLOURS = {status: to_hex(colour) for status, colour in STATUS_COLOURS.items()}  # for HTML
 
@@ -255,15 +255,23 @@ class Explorer:
 
     def _draw(self, settings, generation):
         start = time.perf_counter()
+        self.started = (generation, start)  # when the newest setting's run began (tests read it)
         stale = lambda: self._generation != generation  # noqa: E731 -- a newer setting came
-        long_run = settings.total_steps > LONG_STEPS
-        self.progress.value = 0.0
-        self.progress.layout.visibility = "visible" if long_run else "hidden"
-        outcome = outcome_of_validated(
-            settings,
-            stop=stale,
-            progress=lambda done, total: setattr(self.progress, "value", done / total),
+        # The status line says what is being trained until the new picture is on screen, and
+        # its verdict follows the picture: widget messages arrive in order, so a picture never
+        # sits under the verdict of another run (the old picture sits under "retraining").
+        self.status.value = (
+            f"<span style='color:gray'>retraining: {html.escape(describe(settings))}...</span>"
         )
+        self.progress.value = 0.0
+        self.progress.layout.visibility = "hidden"
+
+        def progress(done, total):
+            self.progress.value = done / total
+            if time.perf_counter() - start > SHOW_PROGRESS_AFTER:
+                self.progress.layout.visibility = "visible"  # a long run shows how far it got
+
+        outcome = outcome_of_validated(settings, stop=stale, progress=progress)
         if outcome is None or stale():
             return
         self._figure.update(outcome)
@@ -272,12 +280,12 @@ class Explorer:
             return
         self.outcome, self.seconds = outcome, time.perf_counter() - start
         colour = COLOURS[outcome.status]
-        # the status line first: a picture on screen then never sits under an older status
+        self.progress.layout.visibility = "hidden"
+        self.image.value = png
         self.status.value = (
             f"<b style='color:{colour}; font-size:115%'>{outcome.status.upper()}"
             f": {html.escape(outcome.reason)}</b><br><span style='color:gray'>"
             f"{html.escape(caption(outcome))} (retrained and drawn in "
             f"{1000 * self.seconds:.0f} ms)</span>"
         )
-        self.image.value = png
         self.progress.layout.visibility = "hidden"

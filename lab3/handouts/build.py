@@ -14,6 +14,7 @@ import jinja2
 
 from lab3.handouts import chromium as browser
 from lab3.handouts.cells import (
+    ANSWER_OUTPUT,
     CHECK,
     INSTRUCTOR_DROPS,
     STUB,
@@ -106,7 +107,7 @@ def build(notebooks_dir, out, pdf=False, chromium=None, log=print):
 def write_lessons(notebooks, lessons, staging, log):
     """Both versions of every lesson into ``staging``, each page linking its neighbours."""
     instructor = html_exporter(drop_cells=INSTRUCTOR_DROPS)
-    student = html_exporter(drop_cells=STUDENT_DROPS, empty_outputs=(STUB, CHECK))
+    student = html_exporter(drop_cells=STUDENT_DROPS, empty_outputs=(STUB, CHECK, ANSWER_OUTPUT))
     student_nb = student_notebook_exporter()
     for i, ((path, nb), lesson) in enumerate(zip(notebooks, lessons)):
         prev = lessons[i - 1] if i > 0 else None

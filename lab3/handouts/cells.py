@@ -15,8 +15,11 @@ from nbconvert.preprocessors import Preprocessor
 
 SOLUTION, STUB, CHECK, INSTRUCTOR_ONLY = "solution", "stub", "check", "instructor-only"
 INFRASTRUCTURE, PARAMETERS = "infrastructure", "parameters"
+# A cell whose output gives an exercise's answer away (a number the exercise asks for, computed
+# by the solution): the student page keeps the cell but not its output.
+ANSWER_OUTPUT = "answer-output"
 EXERCISE_TAGS = (SOLUTION, STUB, CHECK, INSTRUCTOR_ONLY)
-KNOWN_TAGS = (*EXERCISE_TAGS, INFRASTRUCTURE, PARAMETERS)
+KNOWN_TAGS = (*EXERCISE_TAGS, ANSWER_OUTPUT, INFRASTRUCTURE, PARAMETERS)
 STUDENT_DROPS = (SOLUTION, INSTRUCTOR_ONLY, INFRASTRUCTURE)  # gone, with outputs, for students
 INSTRUCTOR_DROPS = (STUB,)  # the instructor's page shows the solution in the stub's place
 STUDENT_TAGS = (STUB, CHECK, PARAMETERS)  # the only cell metadata a student notebook keeps

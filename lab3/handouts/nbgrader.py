@@ -8,7 +8,11 @@ named after the notebook's stem) into the output folder, with nbgrader's cell me
   stub's prompt and skeleton, with its ``raise NotImplementedError(...)`` line replaced by the
   solution's body between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` (``nbgrader
   generate_assignment`` puts nbgrader's own ``raise NotImplementedError()`` back);
-* each ``check`` cell becomes an autograder test cell, locked, worth ``POINTS`` points;
+* each ``check`` cell becomes an autograder test cell, locked, worth ``POINTS`` points; below the
+  visible check it runs the same check on its grading cases (``grading=True``: other shapes and
+  values) between nbgrader's ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS``, which
+  ``generate_assignment`` removes from the release and ``autograde`` puts back, so an answer
+  written for the visible cases alone scores 0;
 * teaching notes (``instructor-only``) and ``infrastructure`` cells are left out; outputs are
   cleared and the notebook keeps only the metadata Jupyter needs.
 
@@ -40,6 +44,7 @@ from lab3.handouts.swap import validate_out, swap_in
 POINTS = 1  # per check cell
 SCHEMA_VERSION = 3
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 CONFIG = """\
 # nbgrader's configuration for the lab3 course (written by `python -m lab3.handouts --nbgrader`).
 c = get_config()  # noqa: F821 -- nbgrader provides it
@@ -90,6 +95,7 @@ def assignment_notebook(nb):
             cell.source = merge_exercise(cell.source, solution.source)
             cell.metadata = {"nbgrader": _metadata(f"answer-{cell.id}", solution=True)}
         elif CHECK in cell_tags:
+            cell.source = with_hidden_tests(cell.source)
             cell.metadata = {
                 "nbgrader": _metadata(f"check-{cell.id}", grade=True, locked=True, points=POINTS)
             }
@@ -101,6 +107,32 @@ def assignment_notebook(nb):
     nb.cells = cells
     nb.metadata = {k: v for k, v in nb.metadata.items() if k in NOTEBOOK_METADATA}
     return nb
+
+
+def with_hidden_tests(check):
+    """The check cell's source, then each of its ``exercises.check_*(...)`` calls again with
+    ``grading=True`` between nbgrader's hidden-test markers (the source unchanged if it calls
+    no check)."""
+    hidden = [
+        ast.unparse(_graded(node))
+        for node in ast.parse(check).body
+        if isinstance(node, ast.Expr) and _is_check_call(node.value)
+    ]
+    if not hidden:
+        return check
+    return "\n".join([check.rstrip("\n"), BEGIN_HIDDEN, *hidden, END_HIDDEN])
+
+
+def _is_check_call(node):
+    return isinstance(node, ast.Call) and getattr(node.func, "attr", "").startswith("check_")
+
+
+def _graded(statement):
+    """A copy of ``exercises.check_x(f)`` as ``exercises.check_x(f, grading=True)``."""
+    call = copy.deepcopy(statement.value)
+    call.keywords = [k for k in call.keywords if k.arg != "grading"]
+    call.keywords.append(ast.keyword("grading", ast.Constant(True)))
+    return call
 
 
 def _metadata(grade_id, grade=False, solution=False, locked=False, points=None):

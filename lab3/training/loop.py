@@ -34,6 +34,16 @@ from lab3.training.settings import TrainingSettings, validate_settings
 from lab3.validation import require
 
 DIVERGENCE_BOUND = 1e12  # a step loss above this (or NaN, or inf) stops training
+POLL_SECONDS = 0.05  # a run with a poll callback asks it at least this often, between two steps
+
+
+class TrainingStopped(Exception):
+    """A run's ``poll`` callback asked it to stop. ``history`` holds what was done until then;
+    the model keeps the parameters of the last completed step."""
+
+    def __init__(self, history):
+        super().__init__(f"training stopped by its poll callback after {history.steps} steps")
+        self.history = history
 
 
 class DivergedError(ArithmeticError):
@@ -45,9 +55,17 @@ class DivergedError(ArithmeticError):
     """
 
     def __init__(self, epoch, step, loss, learning_rate, history):
+        reg = history.settings.reg
+        if learning_rate * reg >= 1.0:  # the penalty alone: w <- (1 - 2 lr reg) w grows |w|
+            advice = (
+                f"reg={reg:g} is too large for learning_rate={learning_rate:g}: each step "
+                f"multiplies every weight by 1 - 2 * learning_rate * reg = "
+                f"{1 - 2 * learning_rate * reg:.3g}; try reg below {1 / learning_rate:.3g}"
+            )
+        else:
+            advice = f"try a smaller learning_rate than {learning_rate:g}"
         super().__init__(
-            f"training diverged at epoch {epoch}, step {step} (loss={loss:.3g}): "
-            f"try a smaller learning_rate than {learning_rate:g}"
+            f"training diverged at epoch {epoch}, step {step} (loss={loss:.3g}): {advice}"
         )
         self.epoch, self.step, self.loss = epoch, step, loss
         self.learning_rate, self.history = learning_rate, history
@@ -190,22 +208,57 @@ def train(
     return train_validated(model, inputs, targets, validate_settings(settings), progress)
 
 
-def train_validated(model, inputs, targets, settings, progress=False):
+def train_validated(model, inputs, targets, settings, progress=False, poll=None):
     """``train`` without the checks, for a caller that made everything itself.
 
     ``inputs`` and ``targets``: float32 ``(d, n)`` and ``(k, n)`` tensors that fit ``model``
     (as ``validate_data`` returns them); ``settings``: a ``TrainingSettings`` that
     ``validate_settings`` returned, for this ``n``. ``lab3.experiment.run`` and the explorer use
     it: their settings were checked once, where they entered, and their data made to fit.
+
+    ``poll(steps_done)``, if given, is called between two steps at least every ``POLL_SECONDS``
+    of training, however large the network (a step is the smallest piece of work); when it
+    returns True, training stops there with ``TrainingStopped``. The explorer polls to drop a
+    run a newer setting has replaced, and to show its progress.
     """
     history = History(settings)
     run = _train_autograd if settings.engine == "autograd" else _train_manual
+    poller = _Poller(poll, history) if poll is not None else None
     start = time.perf_counter()
     try:
-        run(model, inputs, targets, history, _epoch_orders(settings, history, progress))
+        run(model, inputs, targets, history, _epoch_orders(settings, history, progress), poller)
     finally:
         history.train_seconds = time.perf_counter() - start
     return history
+
+
+class _Poller:
+    """Calls ``poll`` every ``POLL_SECONDS``, and sizes the manual engine's slices of steps so
+    that one slice takes about that long (starting from one step: a huge network's single step
+    may take a while, a tiny one's takes microseconds)."""
+
+    def __init__(self, poll, history):
+        self.poll, self.history = poll, history
+        self.next_time = time.perf_counter() + POLL_SECONDS
+        self.steps_per_slice = 1
+
+    def due(self):
+        return time.perf_counter() >= self.next_time
+
+    def check(self):
+        """Ask ``poll``; raise ``TrainingStopped`` when it says stop."""
+        self.next_time = time.perf_counter() + POLL_SECONDS
+        if self.poll(self.history.steps):
+            raise TrainingStopped(self.history)
+
+    def timed_slice(self, seconds, steps):
+        """After ``steps`` took ``seconds``: the next slice's size, and a poll if it is due."""
+        if steps == self.steps_per_slice and seconds < POLL_SECONDS / 4:
+            self.steps_per_slice *= 4  # still far below the poll interval: grow
+        elif seconds > POLL_SECONDS and self.steps_per_slice > 1:
+            self.steps_per_slice = max(1, self.steps_per_slice // 4)
+        if self.due():
+            self.check()
 
 
 def _epoch_orders(settings, history, progress):
@@ -254,7 +307,7 @@ def _record_epoch(history, loss, objective):
 # ----------------------------------------------------------------------------------------------
 
 
-def _train_autograd(model, inputs, targets, history, epoch_orders):
+def _train_autograd(model, inputs, targets, history, epoch_orders, poller=None):
     """The lab's loop with torch autograd, one ``_autograd_step`` per batch."""
     settings = history.settings
     params = model.parameters()
@@ -267,6 +320,8 @@ def _train_autograd(model, inputs, targets, history, epoch_orders):
         for step, s in enumerate(range(0, n, B), start=1):
             loss = _autograd_step(model, params, x[s : s + B], y[s : s + B], history, epoch, step)
             history.step_loss.append(loss)
+            if poller is not None and poller.due():
+                poller.check()
         _record_epoch(history, *_autograd_epoch_loss(model, x_all, y_all, settings.reg))
 
 
@@ -315,20 +370,41 @@ def _autograd_epoch_loss(model, x_all, y_all, reg):
 # ----------------------------------------------------------------------------------------------
 
 
-def _train_manual(model, inputs, targets, history, epoch_orders):
-    """Copy the model into a ``ManualNet``, train it epoch by epoch, copy the result back."""
+def _train_manual(model, inputs, targets, history, epoch_orders, poller=None):
+    """Copy the model into a ``ManualNet``, train it epoch by epoch, copy the result back.
+
+    Without a poller an epoch is one call of the hot loop; with one, it is cut into slices of
+    steps that each take about ``POLL_SECONDS``, and the poller is asked between them.
+    """
     settings = history.settings
     net = ManualNet(model, settings.batch_size, settings.n_samples % settings.batch_size)
     x_all = augmented(inputs.T.double().numpy())  # (n, d + 1): a column of ones for the biases
     y_all = np.ascontiguousarray(targets.T.double().numpy())  # (n, k)
+    per_epoch = settings.steps_per_epoch
     try:
         for epoch, order in epoch_orders:
             order = None if order is None else order.numpy()
             x, y = (x_all, y_all) if order is None else (x_all[order], y_all[order])
-            losses = net.epoch(x, y, settings.learning_rate, settings.reg, DIVERGENCE_BOUND)
-            history.step_loss.extend(losses[: net.steps_done].tolist())
-            if net.steps_done < len(losses):
-                _detect_divergence(losses[net.steps_done], epoch, net.steps_done + 1, history)
+            first = 0
+            while first < per_epoch:
+                count = per_epoch - first if poller is None else poller.steps_per_slice
+                start = time.perf_counter()
+                losses = net.epoch(
+                    x,
+                    y,
+                    settings.learning_rate,
+                    settings.reg,
+                    DIVERGENCE_BOUND,
+                    first_step=first,
+                    step_count=count,
+                )
+                history.step_loss.extend(losses[: net.steps_done].tolist())
+                if net.steps_done < len(losses):
+                    step = first + net.steps_done + 1
+                    _detect_divergence(losses[net.steps_done], epoch, step, history)
+                first += len(losses)
+                if poller is not None:
+                    poller.timed_slice(time.perf_counter() - start, len(losses))
             _record_epoch(history, *net.loss_and_objective(x_all, y_all, settings.reg))
     finally:
-        net.copy_into(model)  # also after a divergence, as the autograd engine leaves it
+        net.copy_into(model)  # also after a divergence or a stop, as the autograd engine leaves it

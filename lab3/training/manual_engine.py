@@ -114,8 +114,9 @@ class ManualNet:
         output = (p[-1], y_hat, residual, residual.reshape(-1))
         return hidden, output, backward, (g[0], layers[0][1])
 
-    def epoch(self, x, y, learning_rate, reg, divergence_bound):
-        """One pass of SGD over ``x`` ``(n, d + 1)`` (augmented) and ``y`` ``(n, k)``, in order.
+    def epoch(self, x, y, learning_rate, reg, divergence_bound, first_step=0, step_count=None):
+        """One pass of SGD over ``x`` ``(n, d + 1)`` (augmented) and ``y`` ``(n, k)``, in order,
+        or the ``step_count`` steps of it from step ``first_step`` on (counted from 0).
 
         Returns the float64 array of the steps' losses (mse before each update). Stops early at
         the first loss that is not finite or above ``divergence_bound``: ``steps_done`` then
@@ -134,9 +135,10 @@ class ManualNet:
         theta, grad = self.theta, self.grad
         decay = 1.0 - 2.0 * learning_rate * reg * self.is_weight  # 1 on the biases
         n, B = x.shape[0], self.batch_size
-        losses = np.empty(-(-n // B))
+        last = -(-n // B) if step_count is None else min(-(-n // B), first_step + step_count)
+        losses = np.empty(last - first_step)
         self.steps_done = 0
-        for step, s in enumerate(range(0, n, B)):
+        for step, s in enumerate(range(first_step * B, min(n, last * B), B)):
             hidden, output, backward, (grad_first, dz_first) = (
                 self.full if s + B <= n else self.short
             )
