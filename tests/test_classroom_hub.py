@@ -42,12 +42,6 @@ DELEGATING = {  # lab3's own implementation does the work
     "minibatch_sgd\n",
     "lr_finder": "from lab3.exercises.lesson04 import reference_lr_finder as lr_finder\n",
 }
-# The checks in lab3.exercises do not yet refuse an answer that calls lab3's reference (another
-# change adds that): until they do, the delegating student scores full marks.
-DELEGATION_NOT_REFUSED = (
-    "lab3.exercises' checks do not yet refuse an answer that delegates "
-    "to lab3's reference implementation (check_function has no delegation check)"
-)
 
 
 def skip_unless_possible():
@@ -247,7 +241,6 @@ def test_autograde_gives_the_solutions_full_marks_and_the_wrong_answer_less(clas
     assert graded[wrong][0] < maximum, graded
 
 
-@pytest.mark.xfail(strict=False, raises=AssertionError, reason=DELEGATION_NOT_REFUSED)
 def test_autograde_gives_an_answer_that_delegates_to_lab3_zero(classroom, graded):
     delegating = classroom.student_names[2]
     assert graded[delegating][0] == 0, graded
