@@ -37,19 +37,8 @@ def _curvatures(grading=False):
                 deep.weights, deep.biases, inputs.T, targets.T, 0.01
             )
         }
-    inputs, targets = create_linear_training_data(1000, seed=0)
+    trained, inputs, targets = _trained_lab_network()
     fresh = MultiLayerPerceptron(2, [3], 2, seed=0)
-    trained = fresh.copy()
-    train(
-        trained,
-        inputs,
-        targets,
-        epochs=10,
-        batch_size=1,
-        learning_rate=0.1,
-        reg=0.001,
-        engine="manual",
-    )
     wide = MultiLayerPerceptron(2, [5], 2, seed=3, init="he")
     small, small_targets = create_linear_training_data(50, seed=4)
     return {
@@ -103,6 +92,7 @@ def check_top_eigenvalue(candidate, grading=False):
 
 
 def _trained_lab_network():
+    """The lab's 2-3-2 network after its 10 single-sample epochs, with its data."""
     inputs, targets = create_linear_training_data(1000, seed=0)
     model = MultiLayerPerceptron(2, [3], 2, seed=0)
     train(
@@ -170,6 +160,8 @@ def check_unstable(candidate, grading=False):
             "lambda_max: when does that factor have a size above 1?",
             "the error shrinks while |1 - lr * lambda_max| < 1, that is for learning rates "
             "between 0 and a limit you can write with lambda_max alone.",
+            "one comparison per learning rate: is it above that limit? The answer is a list of "
+            "bools, in the order of the learning rates given.",
         ],
         asks="predict from the sharpness, without training",
         refuse=[lab3_version("lab3.train", "lab3.training.loop.train")],
