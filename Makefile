@@ -149,6 +149,37 @@ $(NBGRADER_STAMP): requirements-nbgrader.txt $(STAMP)
 	$(PY) -m pip install --quiet -r requirements.txt -r requirements-nbgrader.txt
 	touch $@
 
+# The course on a local JupyterHub with nbgrader's exchange (docs/classroom.md): the instructor and
+# CLASSROOM_STUDENTS students as Unix users, served on 127.0.0.1:HUB_PORT until Ctrl-C, which
+# removes the users and CLASSROOM_DIR again. Needs root; the hub's environment is built once in
+# CLASSROOM_ENV from a Python every user can run (requirements-hub.txt on top of both locks).
+CLASSROOM_STUDENTS ?= 3
+HUB_PORT ?= 8000
+CLASSROOM_DIR ?= /srv/lab3-classroom
+CLASSROOM_ENV ?= /opt/lab3-classroom
+CLASSROOM_PYTHON ?= /usr/bin/python3
+CLASSROOM_PREFIX ?= lab3-
+PROXY_STAMP := classroom/node_modules/.installed
+
+.PHONY: classroom classroom-check
+classroom: classroom-check handouts-nbgrader $(PROXY_STAMP) ## the course on a local JupyterHub with nbgrader's exchange, one Unix user each (root; 127.0.0.1)
+	$(PY) -m lab3.handouts.hub --students $(CLASSROOM_STUDENTS) --port $(HUB_PORT) \
+	  --course $(HANDOUTS)/nbgrader --dir $(CLASSROOM_DIR) --env $(CLASSROOM_ENV) \
+	  --python $(CLASSROOM_PYTHON) --prefix $(CLASSROOM_PREFIX)
+
+# Said before anything is installed: what the classroom needs that make cannot install.
+classroom-check:
+	@test "$$(id -u)" = 0 || { echo "make classroom: it adds one Unix user per person and starts" \
+	  "each server as that user, which needs root (sudo make classroom, in a VM or container of" \
+	  "its own). Nothing was changed." >&2; exit 2; }
+	@command -v npm >/dev/null || { echo "make classroom: no npm for configurable-http-proxy:" \
+	  "install Node.js and npm (Debian: apt-get install nodejs npm)" >&2; exit 2; }
+
+# configurable-http-proxy, the hub's proxy, exactly as classroom/package-lock.json pins it.
+$(PROXY_STAMP): classroom/package-lock.json classroom/package.json
+	npm ci --prefix classroom --no-audit --no-fund
+	touch $@
+
 clean: ## remove build output (.venv/, runs/, handouts/, caches)
 	rm -rf $(VENV) $(RUNS_DIR) handouts build .pytest_cache .hypothesis *.egg-info
 	find . -name __pycache__ -prune -exec rm -rf {} +

@@ -26,6 +26,8 @@ run's metrics: not for students). The modules, one job each:
 * ``build``: the two versions of every lesson and the index; ``swap``: writing them into
   ``--out`` without deleting anything the build did not write;
 * ``chromium``: PDF, DOM and screenshots by a headless Chromium; ``nbgrader``: the course root.
+* ``hub`` (a package, ``make classroom``): the course root served on a local JupyterHub with
+  nbgrader's exchange, one Unix user per person (docs/classroom.md).
 
 The instructor pages show the outputs committed in ``notebooks/``, which ``make test`` (nbval)
 checks against a fresh run, so nothing is executed here and a build takes seconds. lab3's core
