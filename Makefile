@@ -33,7 +33,7 @@ export OPENBLAS_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: help setup lab lab-student notebooks run-all test test-fast bench clean lock
+.PHONY: help setup lab lab-student notebooks run-all test test-fast test-heavy bench clean lock
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -114,11 +114,16 @@ $(RUNS_DIR)/notebooks/%.ipynb: notebooks/%.ipynb $(LAB3_SOURCES) $(STAMP)
 TEST_JOBS ?= logical
 XDIST = $(if $(filter 1,$(TEST_JOBS)),,-n $(TEST_JOBS) --dist loadfile)
 
-test: setup $(NBGRADER_STAMP) ## ruff (lint and format), then every test (nbgrader's round trip too) and nbval over every notebook, in parallel
+test: setup $(NBGRADER_STAMP) ## ruff (lint and format), then every test but the heavy ones (nbgrader's round trip too) and nbval over every notebook, in parallel
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(PY) -m pytest $(XDIST) $(NOTEBOOKS) tests --nbval --nbval-current-env \
+	$(PY) -m pytest $(XDIST) -m "not heavy" $(NOTEBOOKS) tests --nbval --nbval-current-env \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg $(PYTEST_ARGS)
+
+# The tests that take a minute or more each: the explorer's verdicts against longer runs, sweep
+# reports for random grids, a Dask cluster, the JupyterHub classroom. CI runs them after make test.
+test-heavy: setup $(NBGRADER_STAMP) ## the heavy tests (verdict table, random-grid reports, Dask cluster, JupyterHub classroom)
+	$(PY) -m pytest $(XDIST) -m heavy tests $(PYTEST_ARGS)
 
 test-fast: setup ## ruff (lint and format), then the tests marked not slow: no kernel, server or browser (about a minute)
 	$(BIN)/ruff check .

@@ -27,7 +27,7 @@ from jupyter_lab import free_port
 from lab3.handouts.hub import COURSE_ID, PROXY, REPO, Classroom, ensure_environment
 from lab3.handouts.nbgrader import BEGIN, END, export
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.slow, pytest.mark.heavy, pytest.mark.timeout(600)]
 
 ASSIGNMENT = "04_batched_sgd"
 FOLDER = Path("/srv/lab3-classroom-test")  # fixed: a killed run's leftovers go on the next run

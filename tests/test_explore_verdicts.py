@@ -16,6 +16,8 @@ import pytest
 import lab3
 from lab3 import explore
 
+pytestmark = pytest.mark.heavy  # make test-heavy (and CI) run these, make test does not
+
 LAB = explore.Controls()  # the lab's run: 1000 samples, hidden [3], lr 0.1, batch 1, 10 epochs
 
 SETTINGS = {

@@ -37,6 +37,8 @@ from lab3.sweep import (
 from lab3.sweep.execute import run_in_progress, run_lock
 from lab3.sweep.plan import read_metrics
 
+pytestmark = pytest.mark.heavy  # make test-heavy (and CI) run these, make test does not
+
 pytest.importorskip("distributed")
 
 DASK = str(Path(sys.executable).parent / "dask")

@@ -20,6 +20,8 @@ from sweep_records import write_sweep_records
 
 from lab3.sweep import write_report
 
+pytestmark = pytest.mark.heavy  # make test-heavy (and CI) run these, make test does not
+
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = ("03_single_sample_sgd.ipynb", "04_batched_sgd.ipynb", "05_mlp_class.ipynb")
 # Values a student tries: the edges included (batch 1 and odd, no hidden layer, a rate that
