@@ -4,8 +4,10 @@ The flow, one module per floor (each imports only the ones above it):
 
 * ``controls``: ``Controls`` (the value of every control: ``lab3.train``'s settings, the network
   and the target map) and ``validate_controls``, the one check where they enter;
+* ``reference``: the problem's reference, the lab's run from the same start, and its sharpness;
+* ``verdict``: ``classify``, what a run did, why, and advice that helps when tried;
 * ``outcome``: ``outcome_of`` trains a fresh network on them -> ``Outcome`` (the network, its
-  history, its status); no matplotlib, no widgets;
+  history, its verdict); no matplotlib, no widgets;
 * ``landscape``: the objective over a plane of parameters, and SGD paths restricted to it;
 * ``panels``: the four matplotlib panels (loss, plane, matrix, landscape), each updated in place;
 * ``figure``: the panels put together, drawn off-screen to a PNG;
@@ -23,7 +25,8 @@ from lab3.explore.controls import (
     validate_controls,
 )
 from lab3.explore.figure import Figure, draw_outcome, lean_png, small_multiples
-from lab3.explore.outcome import Outcome, classify, outcome_of, summary
+from lab3.explore.outcome import Outcome, outcome_of, summary
+from lab3.explore.verdict import classify
 from lab3.explore.widgets import Explorer
 
 __all__ = [

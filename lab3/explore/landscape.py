@@ -16,7 +16,7 @@ exactly, and the learning rate means what it means in ``lab3.train``.
 
 The contours depend only on the problem (data, network, init, seed, reg) and are cached per
 problem; the trajectories are cached per problem, learning rate and batch size. The reference
-(``lab3.explore.outcome.reference``) carries the sharpness there, ``lab3.sharpness``: the largest
+(``lab3.explore.reference``) carries the sharpness there, ``lab3.sharpness``: the largest
 eigenvalue of the whole objective's Hessian, not of this slice; ``2 / sharpness`` is the
 stability limit of gradient descent near the learned map. The paths, confined to the plane, meet
 only the plane's curvature (``slice_curvature``, smaller): their too-large learning rate is
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lab3.explore.outcome import REFERENCE_SAMPLES, problem_key, reference
+from lab3.explore.reference import REFERENCE_SAMPLES, problem_key, reference
 from lab3.training.manual_engine import augmented
 
 SAMPLES = REFERENCE_SAMPLES  # the objective is on the reference's samples (the first 200)
