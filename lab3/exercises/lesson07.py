@@ -108,13 +108,12 @@ def _trained_lab_network():
     return model, inputs, targets
 
 
-def _leaves_the_minimum(learning_rate, epochs=300):
-    """Does full-batch gradient descent from the trained lab network, at this learning rate,
-    leave its minimum (the loss grows a hundredfold, or training diverges)? A run decides."""
-    model, inputs, targets = _trained_lab_network()
+def _leaves_the_minimum(trained, inputs, targets, learning_rate, epochs=300):
+    """Does full-batch gradient descent from ``trained`` (left as it is), at this learning
+    rate, leave its minimum (the loss grows a hundredfold, or training diverges)? A run decides."""
     try:
         history = train(
-            model,
+            trained.copy(),
             inputs,
             targets,
             epochs=epochs,
@@ -145,7 +144,7 @@ def check_unstable(candidate, grading=False):
     limit = stability_limit(top_eigenvalue)
     factors = (0.6, 0.9, 0.97, 1.1, 1.5, 3.0) if grading else (0.5, 0.8, 0.95, 1.05, 1.2, 2.0)
     rates = [round(limit * factor, 4) for factor in factors]
-    runs = {rate: _leaves_the_minimum(rate) for rate in rates}
+    runs = {rate: _leaves_the_minimum(model, inputs, targets, rate) for rate in rates}
     cases = {
         "six learning rates around the trained network's stability limit": (rates, top_eigenvalue),
         "the same rates, largest first": (rates[::-1], top_eigenvalue),
