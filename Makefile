@@ -166,11 +166,14 @@ CLASSROOM_PYTHON ?= /usr/bin/python3
 CLASSROOM_PREFIX ?= lab3-
 PROXY_STAMP := classroom/node_modules/.installed
 
-.PHONY: classroom classroom-check
+.PHONY: classroom classroom-check classroom-clean
 classroom: classroom-check handouts-nbgrader $(PROXY_STAMP) ## the course on a local JupyterHub with nbgrader's exchange, one Unix user each (root; 127.0.0.1)
 	$(PY) -m lab3.handouts.hub --students $(CLASSROOM_STUDENTS) --port $(HUB_PORT) \
 	  --course $(HANDOUTS)/nbgrader --dir $(CLASSROOM_DIR) --env $(CLASSROOM_ENV) \
 	  --python $(CLASSROOM_PYTHON) --prefix $(CLASSROOM_PREFIX)
+
+classroom-clean: setup ## remove the classroom's environment (CLASSROOM_ENV) that make classroom built
+	$(PY) -m lab3.handouts.hub --remove-env --env $(CLASSROOM_ENV)
 
 # Said before anything is installed: what the classroom needs that make cannot install.
 classroom-check:

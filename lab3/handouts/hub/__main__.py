@@ -15,7 +15,7 @@ from lab3.handouts.hub.checks import (
     stop_on_signals,
 )
 from lab3.handouts.hub.classroom import Classroom
-from lab3.handouts.hub.environment import ensure_environment
+from lab3.handouts.hub.environment import ensure_environment, remove_environment
 
 
 def assignments_with_exercises(course_root):
@@ -66,7 +66,14 @@ def main(argv=None):
         help="a Python 3.11+ every user can run, for that environment",
     )
     parser.add_argument("--prefix", default="lab3-", help="of every user name (default lab3-)")
+    parser.add_argument(
+        "--remove-env",
+        action="store_true",
+        help="remove the environment that an earlier run built in --env, and exit",
+    )
     args = parser.parse_args(argv)
+    if args.remove_env:
+        return remove_env(args.env)
     classroom = None
     stop_on_signals()
     try:
@@ -99,6 +106,16 @@ def main(argv=None):
         if classroom is not None:
             classroom.remove()
             print(f"classroom: stopped; users and {classroom.folder} removed")
+
+
+def remove_env(env):
+    """``make classroom-clean``: remove the classroom's environment; 2 when refused."""
+    try:
+        remove_environment(env)
+        return 0
+    except (ClassroomError, PermissionError) as error:
+        print(f"classroom: error: {error}", file=sys.stderr)
+        return 2
 
 
 def warn_if_repository_is_readable():

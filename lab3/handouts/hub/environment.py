@@ -5,6 +5,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from lab3.handouts.hub.checks import (
     LOCKS,
     REPO,
     THREADS,
+    ClassroomError,
     require_python_for_everyone,
     run_checked,
 )
@@ -102,3 +104,28 @@ def _pip(venv, *args, timeout):
         [sys.executable, "-m", "pip", "--python", python, "install", "--quiet", *args],
         timeout=timeout,
     )
+
+
+def remove_environment(env=DEFAULT_ENV, log=print):
+    """Remove what ``ensure_environment`` made in ``env`` (its venv, stamp and lock file).
+
+    Refused with a ``ClassroomError`` when ``env`` has no ``installed.json``: then lab3 did not
+    build it, and nothing is deleted. Files someone else put there stay, and so does ``env``
+    itself unless it is left empty. Returns True when something was removed.
+    """
+    env = Path(env)
+    if not env.exists():
+        log(f"classroom: no environment in {env}; nothing to remove")
+        return False
+    if not (env / "installed.json").is_file():
+        raise ClassroomError(
+            f"{env} has no installed.json, so lab3's classroom did not build it: "
+            "nothing was removed (pass the folder that make classroom used, CLASSROOM_ENV=...)"
+        )
+    shutil.rmtree(env / "venv", ignore_errors=True)
+    for made in ("installed.json", ".lock"):
+        (env / made).unlink(missing_ok=True)
+    if not any(env.iterdir()):
+        env.rmdir()
+    log(f"classroom: removed the environment in {env}")
+    return True
