@@ -54,7 +54,9 @@ def build(tmp_path, lessons):
 
 
 def test_the_lessons_tag_the_outputs_that_give_an_answer_away():
-    # lesson 03: the loss after exercise A's step; lesson 06: exercise 2's constant mse
+    # lesson 02: exercise C's dJ/dc on the worked example; lesson 03: the loss after exercise A's
+    # step; lesson 06: exercise 2's constant mse
+    assert REVEALING["02_forward_pass"] >= {"-0.0741", "0.1481"}
     assert REVEALING["03_single_sample_sgd"] >= {"0.0030"}
     assert REVEALING["06_sweep_report"] == {"0.3395"}
 
