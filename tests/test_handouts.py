@@ -353,7 +353,7 @@ def test_a_headless_chromium_typesets_the_math(built):
         tag.decompose()  # MathJax keeps each formula's TeX in a script element; the page shows none
     shown = soup.get_text(" ")
     assert "$$" not in shown and "\\frac" not in shown and "\\partial" not in shown
-    assert "Deriving backpropagation" in shown and "correct: my_relu_backward" in shown
+    assert "Deriving backpropagation" in shown and "correct: my_leaky_relu_backward" in shown
 
     png = handouts.screenshot(chromium, page, ARTIFACTS / "01_derivation.png", size=(1280, 1800))
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 50_000
