@@ -57,6 +57,8 @@ def test_the_lessons_with_exercises_are_the_ones_we_think():
         stubs, solutions, checks = (
             sum(t in tags(c) for c in cells) for t in (STUB, SOLUTION, CHECK)
         )
+        # lesson 3's pasted my_gradients is checked by the cell that chooses what trains with it
+        checks += sum("exercises.yours_if_correct(exercises.check_" in c.source for c in cells)
         assert stubs == solutions and checks >= stubs, name
 
 
