@@ -72,10 +72,15 @@ def solution_cells():
     """``[(lesson stem, solution source, check source)]`` of every exercise in ``notebooks/``."""
     found = []
     for path in sorted((ROOT / "notebooks").glob("[0-9]*.ipynb")):
-        cells = nbformat.read(path, as_version=4).cells
-        solutions = [c.source for c in cells if "solution" in c.metadata.get("tags", [])]
-        checks = [c.source for c in cells if "check" in c.metadata.get("tags", [])]
-        found += [(path.stem, s, c) for s, c in zip(solutions, checks)]
+        mine = []  # each solution with the check cell after it ("" for one without a check:
+        # lesson 3's pasted my_gradients, which a choosing cell checks instead)
+        for cell in nbformat.read(path, as_version=4).cells:
+            tags = cell.metadata.get("tags", [])
+            if "solution" in tags:
+                mine.append([path.stem, cell.source, ""])
+            elif "check" in tags and mine and not mine[-1][2]:
+                mine[-1][2] = cell.source
+        found += [tuple(entry) for entry in mine]
     return found
 
 
@@ -87,6 +92,8 @@ def lesson_solutions(stem):
     for lesson, solution, _ in solution_cells():
         if lesson == stem:
             exec(compile(solution, f"<{stem} solution>", "exec"), namespace)
+    if "my_gradients" in namespace:  # lesson 3's gradients: the pasted my_gradients, which passes
+        namespace["gradients"] = namespace["my_gradients"]
     return namespace
 
 

@@ -105,6 +105,107 @@ def test_the_lesson01_checks_still_take_the_right_answers(capsys):
     assert "dout * (z > 0)" not in first
 
 
+def torch_linear_backward_einsum(delta, a, W):  # a correct answer, differently written
+    return (
+        np.einsum("ij,jk->ik", delta, W),
+        np.einsum("ij,ik->jk", delta, a),
+        np.einsum("ij->j", delta)[None, :],
+    )
+
+
+def test_the_torch_linear_check_agrees_with_torch_autograd_and_takes_right_answers(capsys):
+    import torch
+
+    from lab3.exercises.lesson01 import _torch_linear_backward
+
+    rng = np.random.default_rng(0)
+    for batch, fan_in, fan_out in [(1, 2, 3), (9, 4, 4), (5, 3, 1)]:
+        a, W = rng.normal(size=(batch, fan_in)), rng.normal(size=(fan_out, fan_in))
+        b, delta = rng.normal(size=(1, fan_out)), rng.normal(size=(batch, fan_out))
+        layer = torch.nn.Linear(fan_in, fan_out).double()
+        with torch.no_grad():
+            layer.weight.copy_(torch.tensor(W))
+            layer.bias.copy_(torch.tensor(b[0]))
+        a_t = torch.tensor(a, requires_grad=True)
+        layer(a_t).backward(torch.tensor(delta))
+        expected = (a_t.grad, layer.weight.grad, layer.bias.grad[None, :])
+        for mine, theirs in zip(_torch_linear_backward(delta, a, W), expected):
+            np.testing.assert_allclose(mine, theirs.numpy())
+    exercises.check_torch_linear_backward(torch_linear_backward_einsum)
+    exercises.check_torch_linear_backward(torch_linear_backward_einsum, grading=True)
+    assert capsys.readouterr().out.count("correct: my_torch_linear_backward passes all 4") == 2
+
+
+@pytest.mark.parametrize(
+    ("wrong", "diagnosis"),
+    [
+        (lambda d, a, W: (d @ W.T, a.T @ d, d.sum(0, keepdims=True)), "the text's formulas"),
+        (lambda d, a, W: (d @ W, a.T @ d, d.sum(0, keepdims=True)), "your dW is the text's"),
+        (lambda d, a, W: (d @ W.T, d.T @ a, d.sum(0, keepdims=True)), "your da is the text's"),
+        (lambda d, a, W: (d @ W, d.T @ a, d.mean(0, keepdims=True)), "exactly 1/B"),
+        (lambda d, a, W: (-d @ W, -d.T @ a, -d.sum(0, keepdims=True)), "opposite sign"),
+    ],
+)
+def test_the_torch_linear_check_names_the_classic_mistake(wrong, diagnosis):
+    exercises.reset_hints()
+    fails(exercises.check_torch_linear_backward, wrong, "Looks like: ", diagnosis)
+
+
+def leaky_relu_backward_loop(dout, z, alpha):  # a correct answer, one entry at a time
+    dz = np.empty_like(dout)
+    for index in np.ndindex(z.shape):
+        dz[index] = dout[index] if z[index] > 0 else alpha * dout[index]
+    return dz
+
+
+def test_the_leaky_relu_check_agrees_with_torch_autograd_and_takes_right_answers(capsys):
+    import torch
+
+    from lab3.exercises.lesson01 import _leaky_relu_backward
+
+    rng = np.random.default_rng(0)
+    for shape, alpha in [((1, 1), 0.3), ((7, 3), 0.01), ((4, 4), 0.2)]:
+        z = rng.normal(size=shape) * (rng.uniform(size=shape) > 0.3)  # exact zeros too
+        dout = rng.normal(size=shape)
+        z_t = torch.tensor(z, requires_grad=True)
+        torch.nn.functional.leaky_relu(z_t, alpha).backward(torch.tensor(dout))
+        np.testing.assert_allclose(_leaky_relu_backward(dout, z, alpha), z_t.grad.numpy())
+    exercises.check_leaky_relu_backward(leaky_relu_backward_loop)
+    exercises.check_leaky_relu_backward(lambda dout, z, alpha: dout * np.where(z > 0, 1, alpha))
+    exercises.check_leaky_relu_backward(leaky_relu_backward_loop, grading=True)
+    assert capsys.readouterr().out.count("correct: my_leaky_relu_backward passes all 4") == 3
+
+
+@pytest.mark.parametrize(
+    ("wrong", "diagnosis"),
+    [
+        (lambda dout, z, alpha: dout * (z > 0), "the plain ReLU's gradient"),
+        (lambda dout, z, alpha: np.where(z > 0, alpha * dout, dout), "on the wrong side"),
+        (lambda dout, z, alpha: np.where(z >= 0, dout, alpha * dout), "slope at z == 0 is 1"),
+        (lambda dout, z, alpha: np.where(z > 0, 1.0, alpha), "the slopes alone"),
+        (lambda dout, z, alpha: dout * np.maximum(alpha * z, z), "the leaky ReLU itself"),
+    ],
+)
+def test_the_leaky_relu_check_names_the_classic_mistake(wrong, diagnosis):
+    exercises.reset_hints()
+    fails(exercises.check_leaky_relu_backward, wrong, "Looks like: ", diagnosis)
+
+
+def test_the_leaky_relu_check_refuses_a_hard_wired_slope_and_an_in_place_change():
+    fails(
+        exercises.check_leaky_relu_backward,
+        lambda dout, z, alpha: np.where(z > 0, dout, 0.01 * dout),
+        "is not right yet",
+    )
+
+    def in_place(dout, z, alpha):
+        dout[z <= 0] *= alpha
+        return dout
+
+    fails(exercises.check_leaky_relu_backward, in_place, "changed its argument dout in place")
+    fails(exercises.check_leaky_relu_backward, stub, "not done yet")
+
+
 # ----------------------------------------------------------------------------------------------
 # Lesson 2
 # ----------------------------------------------------------------------------------------------

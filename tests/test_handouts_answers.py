@@ -2,7 +2,9 @@
 a number an exercise asks for, computed by the solution) keeps its code but not its output.
 
 The scan reads every number the tagged cells print, formatted as the lesson prints it, and looks
-for it in the lesson's student files; it finds them when a revealing output is put back.
+for it in the lesson's student files; it finds them when a revealing output is put back. A second
+scan takes what every checked exercise expects on the lesson's own example (the check's cases
+labelled "the lab's ..." or "worked example"), whichever cell would print it.
 """
 
 import re
@@ -54,7 +56,9 @@ def build(tmp_path, lessons):
 
 
 def test_the_lessons_tag_the_outputs_that_give_an_answer_away():
-    # lesson 03: the loss after exercise A's step; lesson 06: exercise 2's constant mse
+    # lesson 02: exercise C's dJ/dc on the worked example; lesson 03: the loss after exercise A's
+    # step; lesson 06: exercise 2's constant mse
+    assert REVEALING["02_forward_pass"] >= {"-0.0741", "0.1481"}
     assert REVEALING["03_single_sample_sgd"] >= {"0.0030"}
     assert REVEALING["06_sweep_report"] == {"0.3395"}
 
@@ -76,3 +80,92 @@ def test_the_scan_finds_a_revealing_output_put_back(tmp_path, name):
     nbformat.write(nb, untagged)
     out = build(tmp_path, {name: untagged})
     assert leaks(out, name, REVEALING[name]) == sorted(REVEALING[name])
+
+
+# ----------------------------------------------------------------------------------------------
+# The checked exercises' own cases: the values a check expects on the lesson's example
+# ----------------------------------------------------------------------------------------------
+
+OWN_CASE = re.compile(r"the lab's|worked example")  # a case on the lesson's own numbers
+# values a student handout shows on purpose, with the reason (the lab's published numbers that
+# the lesson reproduces before the exercise asks for the code)
+SHOWN_ON_PURPOSE = {
+    "02_forward_pass": {
+        "207.3333": "the lab's published objective, reproduced step by step in sections 1-5",
+        "0.3333": "the lab's uniform softmax output and its published loss, reproduced likewise",
+    },
+}
+
+
+def checks_by_lesson():
+    """``{lesson stem: {check name}}``: the checks each lesson's check cells call."""
+    found = {}
+    for path in handouts.lesson_paths(NOTEBOOKS):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if "check" in handouts.tags(cell):
+                found.setdefault(path.stem, set()).update(re.findall(r"check_\w+", cell.source))
+    return found
+
+
+def own_case_values(check):
+    """Every entry, as ``%.4f``, of what ``check`` expects on the cases of the lesson's own
+    example (its ``check_function`` is intercepted; nothing runs the student's code)."""
+    import importlib
+
+    import numpy as np
+
+    from lab3 import exercises
+
+    captured = []
+    module = importlib.import_module(getattr(exercises, check).__module__)
+    real = module.check_function
+    module.check_function = lambda name, candidate, reference, cases, hint, **kw: captured.append(
+        (reference, cases)
+    )
+    try:
+        getattr(exercises, check)(lambda *args: None)
+    finally:
+        module.check_function = real
+    values = set()
+    for reference, cases in captured:
+        for label, args in cases.items() if isinstance(cases, dict) else []:
+            if OWN_CASE.search(label):
+                flat = np.concatenate(list(_arrays(reference(*args))) or [np.zeros(0)])
+                values |= {f"{v:.4f}" for v in flat if 1e-3 < abs(v) and abs(v) != 1}
+    return values
+
+
+def _arrays(value):
+    """Every number of ``value`` (an array, a number, or tuples and lists of them), flat."""
+    import numpy as np
+
+    if isinstance(value, (tuple, list)) and value and not np.isscalar(value[0]):
+        for part in value:
+            yield from _arrays(part)
+    else:
+        yield np.asarray(value, dtype=float).ravel()
+
+
+def test_no_student_handout_shows_what_a_check_expects_on_the_lessons_own_example(tmp_path):
+    lessons = {
+        stem: set().union(*(own_case_values(c) for c in checks))
+        for stem, checks in checks_by_lesson().items()
+    }
+    lessons = {stem: values for stem, values in lessons.items() if values}
+    assert lessons.get("02_forward_pass", set()) >= {"-0.0741", "0.1481"}  # exercise C's dJ/dc
+    out = build(tmp_path, {stem: NOTEBOOKS / f"{stem}.ipynb" for stem in lessons})
+    for stem, values in lessons.items():
+        shown = set(leaks(out, stem, values)) - set(SHOWN_ON_PURPOSE.get(stem, {}))
+        assert not shown, f"{stem}'s student handout shows what its checks expect: {shown}"
+
+
+def test_the_own_case_scan_finds_lesson_2s_dj_dc_put_back(tmp_path):
+    nb = nbformat.read(NOTEBOOKS / "02_forward_pass.ipynb", as_version=4)
+    for cell in nb.cells:
+        cell.metadata["tags"] = [t for t in handouts.tags(cell) if t != ANSWER_OUTPUT]
+    untagged = tmp_path / "untagged.ipynb"
+    nbformat.write(nb, untagged)
+    out = build(tmp_path, {"02_forward_pass": untagged})
+    assert {"-0.0741", "0.1481"} <= set(
+        leaks(out, "02_forward_pass", own_case_values("check_dJ_dc"))
+    )

@@ -100,6 +100,29 @@ def test_loss_curve_legend_names_every_varying_parameter_and_skips_missing_curve
     plt.close(fig)
 
 
+def test_loss_curves_compare_runs_by_sgd_steps_not_epochs():
+    # lesson 4's rule: batch 1 takes 1000 steps an epoch, batch 100 ten; drawn where they happen
+    records = [
+        record(batch_size=1, learning_rate=0.1, steps=5000),
+        record(batch_size=100, learning_rate=0.1, steps=50),
+        record(batch_size=10, learning_rate=0.5),  # no steps: ceil(1000 / 10) = 100 a epoch
+    ]
+    for r in records[2:]:
+        r.pop("steps")
+    fig = figures.plot_loss_curves(records)
+    ax = fig.axes[0]
+    xs = {line.get_label(): list(line.get_xdata()) for line in ax.get_lines()}
+    assert xs["learning_rate=0.1, batch_size=1"] == [1000, 2000, 3000, 4000, 5000]
+    assert xs["learning_rate=0.1, batch_size=100"] == [10, 20, 30, 40, 50]
+    assert xs["learning_rate=0.5, batch_size=10"] == [100, 200, 300, 400, 500]
+    assert ax.get_xscale() == "log" and ax.get_xlabel().startswith("SGD steps")
+    plt.close(fig)
+    unplaceable = [record(learning_rate=0.1, batch_size=None, steps=None)]
+    fig = figures.plot_loss_curves(unplaceable + records)  # one run without either: by epoch
+    assert fig.axes[0].get_xlabel().startswith("epoch") and fig.axes[0].get_xscale() == "linear"
+    plt.close(fig)
+
+
 def test_no_labels_overlap_in_a_crowded_heatmap():
     records = [
         record(

@@ -21,8 +21,10 @@ code), never a page of this package's source. Its printing is deterministic, so 
 it.
 """
 
+import contextlib
 import copy
 import inspect
+import io
 import traceback
 import types
 from pathlib import Path
@@ -31,7 +33,7 @@ from lab3.exercises.compare import compare, describe, same
 from lab3.exercises.delegation import find_delegation, watch_calls
 from lab3.exercises.hints import HINTS, fingerprint, hint_text, hint_tiers, reset_hints
 
-__all__ = ["NOT_DONE", "CheckFailed", "check_function", "reset_hints"]
+__all__ = ["NOT_DONE", "CheckFailed", "check_function", "reset_hints", "yours_if_correct"]
 
 NOT_DONE = "not done yet: fill in the cell above"
 WELCOME = "NumPy, torch tensor operations and your own earlier functions are welcome"
@@ -195,3 +197,24 @@ def _diagnose(got, args, mistakes, outputs, rtol, atol):
         if compare(got, wrong, outputs, rtol, atol) is None:
             return f"Looks like: {diagnosis}\n"
     return ""
+
+
+def yours_if_correct(check, candidate, fallback, uses="it"):
+    """``candidate`` when ``check(candidate)`` passes, else ``fallback``; one line says which.
+
+    A later lesson trains with a function the student wrote in an earlier one (lesson 3 with
+    lesson 1's ``my_gradients``): the check runs quietly, and the line names the function chosen
+    and, for the fallback, the first line of the check's verdict (a stub that is not done yet, a
+    wrong value). ``uses`` names what will call it, e.g. ``"sgd_step below"``.
+    """
+    name = getattr(candidate, "__name__", "your function")
+    fallback_name = f"{fallback.__module__.split('.')[0]}.{fallback.__name__}"
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            check(candidate)
+    except CheckFailed as failure:
+        first = str(failure).splitlines()[0]
+        print(f"{uses} uses {fallback_name}: your {name} does not pass its check yet ({first})")
+        return fallback
+    print(f"{uses} uses your {name}: it passes its check")
+    return candidate

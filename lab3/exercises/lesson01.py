@@ -15,8 +15,10 @@ from lab3.exercises.delegation import AUTOGRAD, FINITE_DIFFERENCES, lab3_version
 
 __all__ = [
     "check_gradients",
+    "check_leaky_relu_backward",
     "check_linear_backward",
     "check_relu_backward",
+    "check_torch_linear_backward",
     "check_softmax_backward",
 ]
 
@@ -96,6 +98,89 @@ def check_linear_backward(candidate, grading=False):
     )
 
 
+def _torch_linear_backward(delta, a, W):
+    """``(da, dW, db)`` of ``z = a @ W.T + b`` with ``W`` stored ``(n_out, n_in)``, as
+    ``torch.nn.Linear`` stores it."""
+    da, dW, db = backprop.linear_backward(delta, (a, W.T))
+    return da, dW.T, db
+
+
+def _copied_from_the_text(delta, a, W, da=False, dW=False):
+    """The text's formulas (``W`` stored ``(n_in, n_out)``) used where torch's layout is asked."""
+    right = _torch_linear_backward(delta, a, W)
+    return (delta @ W.T if da else right[0], a.T @ delta if dW else right[1], right[2])
+
+
+def check_torch_linear_backward(candidate, grading=False):
+    """Lesson 1: ``candidate(delta, a, W) -> (da, dW, db)`` for ``z = a @ W.T + b``, ``W`` of
+    shape ``(n_out, n_in)`` as ``torch.nn.Linear`` stores it (the text derives ``a @ W``).
+
+    Square weights come first, so the text's formulas copied as they stand give numbers to
+    compare (and a diagnosis) before a shape error could.
+    """
+    __tracebackhide__ = True
+    rng = np.random.default_rng(106 if grading else 6)
+    shapes = (
+        [(5, 4, 4), (33, 2, 5), (1, 7, 3), (129, 4, 1)]
+        if grading
+        else [(8, 3, 3), (1, 2, 3), (7, 4, 6), (64, 5, 2)]
+    )
+    cases = {
+        f"a batch of {batch}, W of shape ({fan_out}, {fan_in})": (
+            rng.normal(size=(batch, fan_out)),
+            rng.normal(size=(batch, fan_in)),
+            rng.normal(size=(fan_out, fan_in)),
+        )
+        for batch, fan_in, fan_out in shapes
+    }
+
+    def wrong(averaged=False, sign=1.0):
+        def answer(delta, a, W):
+            da, dW, db = _torch_linear_backward(delta, a, W)
+            return sign * da, sign * dW, sign * db / (len(delta) if averaged else 1.0)
+
+        return answer
+
+    check_function(
+        "my_torch_linear_backward",
+        candidate,
+        _torch_linear_backward,
+        cases,
+        hint=[
+            "each gradient has the shape of what it differentiates: dW like W "
+            "(n_out, n_in) here, db like b (1, n_out), da like a (B, n_in). Write z in "
+            "indices, z_ij = sum_k a_ik W_jk + b_j, and differentiate as section 4.2 does.",
+            "W's indices are the other way round from section 4.2's, so dW is the "
+            "transpose of what the text found, and da multiplies delta by W itself, "
+            "not by its transpose. b is added to every row: sum over the batch.",
+            "each gradient is one matrix product or one sum: dW pairs every delta with "
+            "every input (delta transposed, on the left), da sends delta back through "
+            "W, db adds up the rows of delta.",
+        ],
+        outputs=("da", "dW", "db"),
+        refuse=REFUSED,
+        asks=f"derive the gradients of torch's linear layer {BY_HAND}",
+        mistakes=[
+            (
+                "you used the text's formulas as they stand: here z = a W^T + b, so dW "
+                "is delta^T a and da is delta W",
+                lambda d, a, W: _copied_from_the_text(d, a, W, da=True, dW=True),
+            ),
+            (
+                "your dW is the text's a^T delta, the transpose of this layer's: "
+                "W is stored (n_out, n_in) here",
+                lambda d, a, W: _copied_from_the_text(d, a, W, dW=True),
+            ),
+            (
+                "your da is the text's delta W^T: here z = a W^T, so da is delta W",
+                lambda d, a, W: _copied_from_the_text(d, a, W, da=True),
+            ),
+            (AVERAGED_DB, wrong(averaged=True)),
+            (SIGN, wrong(sign=-1.0)),
+        ],
+    )
+
+
 def check_relu_backward(candidate, grading=False):
     """Lesson 1: ``candidate(dout, z) -> dz`` as ``lab3.backprop.relu_backward(dout, z)``;
     ``dout`` and ``z`` must come back unchanged."""
@@ -141,6 +226,83 @@ def check_relu_backward(candidate, grading=False):
             (
                 "you return the mask alone: the chain rule multiplies it by dout",
                 lambda dout, z: (z > 0) * 1.0,
+            ),
+        ],
+    )
+
+
+def _leaky_relu_backward(dout, z, alpha):
+    """dJ/dz of ``a = max(alpha z, z)``: slope 1 for z > 0, ``alpha`` for z <= 0 (torch's
+    ``leaky_relu`` takes ``alpha`` at the kink too)."""
+    return np.where(z > 0, dout, alpha * dout)
+
+
+def check_leaky_relu_backward(candidate, grading=False):
+    """Lesson 1: ``candidate(dout, z, alpha) -> dz`` for the leaky ReLU ``max(alpha z, z)``,
+    ``0 < alpha < 1``, with slope ``alpha`` at ``z == 0``; ``dout`` and ``z`` come back unchanged.
+
+    The lesson derives the plain ReLU's gradient, not this one: several slopes ``alpha`` (so a
+    hard-wired 0.01 fails), every batch size, and a ``z`` with exact zeros.
+    """
+    __tracebackhide__ = True
+    rng = np.random.default_rng(105 if grading else 5)
+    settings = (
+        [((3, 7), 0.05), ((1, 1), 0.3), ((65, 2), 0.2)]
+        if grading
+        else [((8, 3), 0.1), ((1, 5), 0.01), ((7, 4), 0.3)]
+    )
+    cases = {
+        f"a random {shape} batch, alpha {alpha}": (
+            rng.normal(size=shape),
+            rng.normal(size=shape),
+            alpha,
+        )
+        for shape, alpha in settings
+    }
+    cases["z with entries exactly 0 (the kink), alpha 0.2"] = (
+        rng.normal(size=(2, 3)) if grading else np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]),
+        np.array([[-1.5, 0.0, 2.0], [0.0, 3.0, -0.5]]),
+        0.2,
+    )
+    check_function(
+        "my_leaky_relu_backward",
+        candidate,
+        _leaky_relu_backward,
+        cases,
+        hint=[
+            "dz has the shape of z. The leaky ReLU is a max gate between alpha z and z: "
+            "which of the two wins for z > 0, which for z < 0, and what is each one's "
+            "slope? The chain rule then multiplies that slope by dout.",
+            "where z > 0 the upstream gradient passes unchanged; elsewhere it passes "
+            "scaled by alpha, not blocked as in the plain ReLU. At z == 0 exactly take "
+            "alpha, as torch's leaky_relu does.",
+            "one choice per entry between dout and alpha times dout, made by whether z "
+            "is strictly positive (a new array; dout itself stays as it is).",
+        ],
+        asks=f"derive the leaky ReLU's gradient {BY_HAND}",
+        refuse=REFUSED,
+        mistakes=[
+            (
+                "that is the plain ReLU's gradient: for z < 0 the leaky ReLU's slope is "
+                "alpha, not 0",
+                lambda dout, z, alpha: dout * (z > 0),
+            ),
+            (
+                "alpha is on the wrong side: the slope is 1 for z > 0 and alpha below",
+                lambda dout, z, alpha: np.where(z > 0, alpha * dout, dout),
+            ),
+            (
+                "your slope at z == 0 is 1: at the kink take alpha, as torch's leaky_relu",
+                lambda dout, z, alpha: np.where(z >= 0, dout, alpha * dout),
+            ),
+            (
+                "you return the slopes alone: the chain rule multiplies them by dout",
+                lambda dout, z, alpha: np.where(z > 0, 1.0, alpha),
+            ),
+            (
+                "that is the leaky ReLU itself times dout, not its slope: the slope is 1 "
+                "or alpha, whatever the size of z",
+                lambda dout, z, alpha: dout * np.maximum(alpha * z, z),
             ),
         ],
     )

@@ -110,8 +110,15 @@ def _plot_name(plot):
 
 
 def plot_loss_curves(records, ax=None):
-    """Training mse per epoch of every ok run with a loss curve, labelled by every varying
-    parameter; colour follows the first of them, line style the second.
+    """Training mse after every epoch of every ok run with a loss curve, against the SGD steps
+    taken so far (log scale), labelled by every varying parameter; colour follows the first of
+    them, line style the second.
+
+    Runs of different batch sizes are compared by steps, not epochs (lesson 4: an epoch of batch
+    1 takes 100 times the steps of an epoch of batch 100). A run's steps per epoch are its
+    ``steps`` over its number of epochs, or ``ceil(n_samples / batch_size)`` without ``steps``
+    (``n_samples`` defaults to the lab's 1000); when a run has neither, every curve is drawn
+    against epochs and the axis says so.
 
     Raises ``NothingToDraw`` when no ok run has a loss curve.
     """
@@ -129,10 +136,12 @@ def plot_loss_curves(records, ax=None):
     colour_of = _index(runs, names[0]) if names else {}
     style_of = _index(runs, names[1]) if len(names) > 1 else {}
     styles = ["-", "--", ":", "-."]
-    for r in runs:
+    per_epoch = [_steps_per_epoch(r) for r in runs]
+    by_steps = all(per_epoch)
+    for r, steps in zip(runs, per_epoch):
         losses = [number(v) for v in r["epoch_loss"]]
         ax.plot(
-            range(1, len(losses) + 1),
+            [(k * steps if by_steps else k) for k in range(1, len(losses) + 1)],
             [math.nan if v is None else v for v in losses],
             color=f"C{colour_of.get(_key(r.get(names[0])), 0) % 10}" if names else "C0",
             ls=styles[style_of.get(_key(r.get(names[1])), 0) % 4] if len(names) > 1 else "-",
@@ -140,7 +149,11 @@ def plot_loss_curves(records, ax=None):
             label=describe(r, names),
         )
     ax.set_yscale("log")
-    ax.set_xlabel("epoch")
+    if by_steps:
+        ax.set_xscale("log")
+        ax.set_xlabel("SGD steps (log scale): one point per epoch")
+    else:
+        ax.set_xlabel("epoch (a run without its batch size or steps: not comparable by steps)")
     ax.set_ylabel("training mse (log scale)")
     ax.set_title(f"loss curves of the {len(runs)} ok runs")
     ax.legend(
@@ -152,6 +165,18 @@ def plot_loss_curves(records, ax=None):
         frameon=False,
     )
     return ax.figure
+
+
+def _steps_per_epoch(record):
+    """SGD steps per epoch of ``record`` (a float), or None when it cannot be told."""
+    epochs = len(record.get("epoch_loss") or [])
+    steps = number(record.get("steps"))
+    if steps and epochs:
+        return steps / epochs
+    size = number(record.get("batch_size"))
+    if size and size >= 1:
+        return math.ceil((number(record.get("n_samples")) or 1000) / size)
+    return None
 
 
 @dataclass(frozen=True)
