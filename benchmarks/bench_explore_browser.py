@@ -177,8 +177,10 @@ def main(argv=None):
     finally:
         stop(server)
     median = statistics.median(latencies)
-    print(f"slider->picture over {len(latencies)} moves: min {min(latencies):.0f} ms, "
-          f"max {max(latencies):.0f} ms (goal: median <= 100 ms)")
+    print(
+        f"slider->picture over {len(latencies)} moves: min {min(latencies):.0f} ms, "
+        f"max {max(latencies):.0f} ms (goal: median <= 100 ms)"
+    )
     print(f"play: {epochs} epochs in {args.seconds:g} s (goal: >= 10 pictures/s)")
     print(f"median slider->picture = {median:.0f} ms, play = {rate:.1f} pictures/s")
 
