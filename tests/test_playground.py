@@ -186,3 +186,29 @@ def test_the_widget_answers_a_message_with_a_frame_and_shows_a_picture_without_a
     data, _ = widget._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in data
     assert data["image/png"].startswith("iVBORw0KGgo")  # base64 of the PNG signature
+
+
+def test_a_classification_task_shows_the_probability_of_class_1_and_learns():
+    session = Session(PlaygroundSettings(task="circle", activation="tanh", learning_rate=0.1))
+    session.step(60)
+    assert session.test_accuracy[-1] >= 0.9 and len(session.test_accuracy) == 61
+    x, y = session.task.test_inputs, session.task.test_targets
+    with torch.no_grad():
+        logits = session.model.forward(x.T)
+    expected = float(-(y.T * torch.log_softmax(logits, dim=1)).sum(dim=1).mean())
+    assert session.test_loss[-1] == pytest.approx(expected, rel=1e-5)
+    header, buffers = frame(session, 1)
+    assert header["channels"] == 1 and header["loss"] == "cross_entropy"
+    heat, colours = np.frombuffer(buffers[0], np.uint8), np.frombuffer(buffers[4], np.uint8)
+    assert set(colours.tolist()) == {0, 255}  # the two classes
+    assert heat.min() < 64 and heat.max() > 192  # confident on both sides of the circle
+
+
+@pytest.mark.parametrize("task", ["xor", "gaussians", "spirals", "swirl"])
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "identity"])
+def test_every_task_and_activation_steps_and_draws(task, activation):
+    settings = PlaygroundSettings(task=task, activation=activation, n_samples=100, batch_size=7)
+    driver = Driver(settings)
+    header, buffers = driver.handle({"type": "step", "seq": 1, "epochs": 2})
+    assert header["epoch"] == 2 and header["settings"]["task"] == task
+    assert all(np.isfinite(np.frombuffer(buffers[2], np.float32)))

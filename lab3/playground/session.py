@@ -18,20 +18,14 @@ import time
 import numpy as np
 import torch
 
-from lab3 import functional
-from lab3.functional import mse, softmax
+from lab3.functional import cross_entropy, mse, softmax
 from lab3.mlp import ACTIVATIONS, MultiLayerPerceptron
 from lab3.playground.settings import PlaygroundSettings, changed_group, validate_playground
-
-try:
-    from lab3.tasks import make_task
-except ImportError:  # issue 22's lab3.tasks not merged yet: the lab's linear map only
-    from lab3.playground._linear import make_task
+from lab3.tasks import make_task
 from lab3.training.loop import DivergedError, train_validated
-from lab3.training.settings import TRAINING_FIELDS as TRAINING_KNOBS
 from lab3.training.settings import TrainingSettings
 
-LOSSES = {"mse": mse, "cross_entropy": getattr(functional, "cross_entropy", None)}
+LOSSES = {"mse": mse, "cross_entropy": cross_entropy}
 
 
 class Session:
@@ -94,9 +88,7 @@ class Session:
         """This run's ``TrainingSettings`` for one epoch (the manual engine, samples in order:
         the tasks' points come in random order already)."""
         s = self.settings
-        loss = {"loss": self.task.loss} if "loss" in TRAINING_KNOBS else {}  # issue 22's knob
         return TrainingSettings(
-            **loss,
             learning_rate=s.learning_rate,
             epochs=1,
             batch_size=s.batch_size,
@@ -104,6 +96,7 @@ class Session:
             seed=s.seed,
             n_samples=self.task.n_train,
             engine="manual",
+            loss=self.task.loss,
         )
 
     def step(self, epochs=1):

@@ -17,11 +17,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from lab3.functional import HIDDEN_ACTIVATIONS
-
-try:
-    from lab3.tasks import TASKS, validate_task
-except ImportError:  # issue 22's lab3.tasks not merged yet: the lab's linear map only
-    from lab3.playground._linear import TASKS, validate_task
+from lab3.tasks import TASKS, validate_task
 from lab3.validation import is_count, is_finite_number, is_int, require, require_nonnegative
 
 MAX_WIDTH = 16  # units per hidden layer: each one is a thumbnail on the page
