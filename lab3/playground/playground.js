@@ -4,7 +4,8 @@
 //
 // Latest position wins: at most one request is in flight; a slider moved meanwhile replaces
 // the waiting settings, so only the newest position is ever sent once the kernel is free.
-// The play loop asks for the next epoch on the animation frame after a frame is drawn.
+// The play loop asks for the next epoch as soon as a frame arrives (the kernel trains it while the
+// page draws this one), or on the animation frame after the picture if a request was in flight.
 // For tests and benchmarks the root element carries data-frames (pictures drawn, set when the
 // picture is on screen), data-epoch, data-curve (points on the loss curve), data-seq, and
 // el.playground.latencies (ms from a control's input event to its picture on screen).
@@ -213,6 +214,8 @@ function render({ model, el }) {
     state.seq = Math.max(state.seq, msg.seq);
     if (state.inFlight && msg.seq >= state.inFlight.seq) state.inFlight = null;
     const f = decode(msg, buffers);
+    // while playing, ask for the next epoch now: the kernel trains it while this one is drawn
+    if (!f.error) pump();
     const first = state.last === null;
     state.last = f;
     if (first) showSettings(f.settings); // later frames answer the controls' own positions
