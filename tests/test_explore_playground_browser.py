@@ -6,6 +6,7 @@ a known token (JUPYTER_TOKEN). Chromium is Debian's, driven by playwright throug
 ``executable_path``, headless. Screenshots go to test-artifacts/playground/.
 """
 
+import json
 import os
 import secrets
 import subprocess
@@ -117,5 +118,21 @@ def test_make_explore_serves_the_playground_which_plays_and_refuses_without_toke
                 "the wider network",
             )
             assert root.get_attribute("data-epoch") == "0"
+            # dragged across its range: the picture ends on the slider's last position
+            slider = page.locator(f"{PAGE} input[name=noise]")
+            box = slider.bounding_box()
+            y = box["y"] + box["height"] / 2
+            page.mouse.move(box["x"] + 2, y)
+            page.mouse.down()
+            page.mouse.move(box["x"] + box["width"] * 0.7, y, steps=25)
+            page.mouse.up()
+            shown = page.locator(f"{PAGE} input[name=noise] + .lab3-pg-readout").inner_text()
+            assert float(shown) > 0
+
+            def drawn_noise():
+                return json.loads(root.get_attribute("data-settings"))["noise"]
+
+            wait_until(lambda: drawn_noise() == float(shown), 30, "the last noise drawn")
+            page.screenshot(path=ARTIFACTS / "dragged.png")
         finally:
             browser.close()

@@ -7,7 +7,8 @@
 // The play loop asks for the next epoch as soon as a frame arrives (the kernel trains it while the
 // page draws this one), or on the animation frame after the picture if a request was in flight.
 // For tests and benchmarks the root element carries data-frames (pictures drawn, set when the
-// picture is on screen), data-epoch, data-curve (points on the loss curve), data-seq, and
+// picture is on screen), data-epoch, data-curve (points on the loss curve), data-seq,
+// data-settings (the knobs the picture shows, JSON), and
 // el.playground.latencies (ms from a control's input event to its picture on screen).
 
 const ORANGE = [245, 147, 34], GREY = [232, 234, 235], BLUE = [8, 119, 189];
@@ -232,6 +233,7 @@ function render({ model, el }) {
       root.dataset.epoch = String(f.epoch);
       root.dataset.curve = String(f.n_curve[0]);
       root.dataset.seq = String(f.seq);
+      root.dataset.settings = JSON.stringify(f.settings);
       root.dataset.frames = String(state.frames);
       if (f.error) setPlaying(false);
       pump();
