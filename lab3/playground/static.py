@@ -23,11 +23,19 @@ def picture_png(session, grid=48, dpi=72):
     e = session.extent
     scale = 1.0 if session.classification else session.target_scale
     low = 0.0 if session.classification else -scale
-    plane.imshow(out[0], extent=(-e, e, -e, e), cmap=COLOURS, vmin=low, vmax=scale)
+    plane.imshow(  # paler than the points, as on the page, so that they show
+        out[0],
+        extent=(-e, e, -e, e),
+        cmap=COLOURS,
+        vmin=low,
+        vmax=scale,
+        alpha=0.6,
+        interpolation="bilinear",
+    )
     task = session.task
     for inputs, targets, edge in (
         (task.train_inputs, task.train_targets, "white"),
-        (task.test_inputs, task.test_targets, "black"),
+        (task.test_inputs, task.test_targets, "#222"),
     ):
         value = targets[1] if session.classification else targets[0]
         plane.scatter(
