@@ -212,3 +212,18 @@ def test_every_task_and_activation_steps_and_draws(task, activation):
     header, buffers = driver.handle({"type": "step", "seq": 1, "epochs": 2})
     assert header["epoch"] == 2 and header["settings"]["task"] == task
     assert all(np.isfinite(np.frombuffer(buffers[2], np.float32)))
+
+
+def test_make_explore_refuses_a_busy_port_and_serves_loopback_with_a_token(capsys):
+    import socket
+
+    from lab3.playground import serve
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        assert serve.main(["--port", str(busy.getsockname()[1])]) == 2
+    assert "busy" in capsys.readouterr().err
+    command = serve.voila_command(8866, "secret")
+    assert str(serve.APP) in command and serve.APP.is_file()
+    assert {"--Voila.ip=127.0.0.1", "--token=secret", "--strip_sources=True"} <= set(command)
