@@ -19,6 +19,7 @@ JOBS ?= 2
 SCHEDULER ?=
 RUNS_DIR ?= runs
 LAB_PORT ?= 8888
+EXPLORE_PORT ?= 8866
 HANDOUTS ?= handouts
 HANDOUT_SOURCES := $(wildcard lab3/handouts/*.py lab3/templates/*.j2 lab3/templates/*/*)
 NBGRADER_STAMP := $(VENV)/.nbgrader-installed
@@ -33,7 +34,7 @@ export OPENBLAS_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: help setup lab lab-student notebooks run-all test test-fast test-heavy bench clean lock
+.PHONY: help setup lab lab-student explore notebooks run-all test test-fast test-heavy bench clean lock
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -74,6 +75,11 @@ lab: setup ## open JupyterLab on the notebooks (localhost only, token required)
 lab-student: setup $(HANDOUTS)/index.html ## open JupyterLab on the student notebooks in handouts/student/ (built if needed)
 	@$(check_lab_port)
 	$(call jupyter_lab,$(HANDOUTS)/student) --ServerApp.terminals_enabled=False
+
+# The playground alone as a web page (Voila): only the widget, no code, on 127.0.0.1 with a token
+# (JUPYTER_TOKEN, or a new one, printed with the address). The port is checked first, as for lab.
+explore: setup ## serve the playground alone as a web page (Voila, localhost only, token required)
+	$(PY) -m lab3.playground.serve --port $(EXPLORE_PORT)
 
 $(HANDOUTS)/index.html: $(NOTEBOOKS) $(HANDOUT_SOURCES) | $(STAMP)
 	$(PY) -m lab3.handouts --out $(HANDOUTS) || { test -f $@ && \
