@@ -2,7 +2,8 @@
 
 The core (data, functional, backprop, mlp, training) imports nothing of Jupyter, so the same code
 runs in a notebook, a test or a script. ``lab3.train`` is the training *function*, defined in
-``lab3.training.loop`` with ``History`` and ``DivergedError``.
+``lab3.training.loop``; ``History`` and ``DivergedError`` are in ``lab3.training.history``.
+``lab3.make_task`` makes the lab's data or a nonlinear task with a train/test split.
 
 The names are imported lazily (PEP 562): ``import lab3`` costs nothing, and a module that needs
 neither torch nor matplotlib (the sweep runner, the handouts builder) never loads them.
@@ -13,21 +14,28 @@ import importlib
 
 # public name -> the module that defines it
 _EXPORTS = {
-    "DivergedError": "lab3.training.loop",
-    "History": "lab3.training.loop",
+    "DivergedError": "lab3.training.history",
+    "History": "lab3.training.history",
     "MultiLayerPerceptron": "lab3.mlp",
+    "Task": "lab3.tasks",
+    "TASKS": "lab3.tasks",
+    "accuracy": "lab3.functional",
+    "cross_entropy": "lab3.functional",
     "create_linear_training_data": "lab3.data",
     "find_learning_rate": "lab3.training.lr_finder",
     "gradients": "lab3.backprop",
     "l2_reg": "lab3.functional",
     "layer_statistics": "lab3.training.statistics",
     "make_reproducible": "lab3.reproducible",
+    "make_task": "lab3.tasks",
     "mse": "lab3.functional",
     "relu": "lab3.functional",
     "rotation_matrix": "lab3.data",
     "sharpness": "lab3.curvature",
+    "sigmoid": "lab3.functional",
     "softmax": "lab3.functional",
     "stability_limit": "lab3.curvature",
+    "tanh": "lab3.functional",
     "train": "lab3.training.loop",
 }
 

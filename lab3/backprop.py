@@ -8,9 +8,10 @@ Every layer kind is a pair, as in CS231n's ``layers.py``:
   return the gradient of the loss with respect to each input of the layer, by the chain rule.
 
 ``gradients`` chains the pairs for the lab's network: hidden layers ``act(x @ W + b)`` with ``act``
-``"relu"`` (the lab's) or ``"identity"`` (no activation), as ``lab3.MultiLayerPerceptron`` allows,
-an output layer ``x @ W + b`` (optionally followed by a softmax), and the lab's objective
-``mean((y - y_hat)**2) + reg * sum(||W||_F**2)`` (weights only; biases are not regularised).
+``"relu"`` (the lab's), ``"tanh"``, ``"sigmoid"`` or ``"identity"`` (no activation), as
+``lab3.MultiLayerPerceptron`` allows, an output layer ``x @ W + b`` (optionally followed by a
+softmax), and the objective ``loss + reg * sum(||W||_F**2)`` (weights only; biases are not
+regularised) with ``loss`` the lab's ``mean((y - y_hat)**2)`` or the softmax cross-entropy.
 
 Batches are rows, as everywhere in lab3: ``x`` has shape ``(batch, features)``. Everything is
 computed in float64 so that a finite-difference check can tell a wrong formula from rounding.
@@ -18,7 +19,7 @@ computed in float64 so that a finite-difference check can tell a wrong formula f
 
 import numpy as np
 
-from lab3.functional import activation_names, l2_reg, mse, softmax
+from lab3.functional import LOSSES, activation_names, cross_entropy, l2_reg, mse, sigmoid, softmax
 from lab3.validation import real_array, require, require_nonnegative
 
 # ----------------------------------------------------------------------------------------------
@@ -77,6 +78,34 @@ def relu_backward(dout, cache):
     return dout * (x > 0)
 
 
+def tanh_forward(x):
+    """``out = tanh(x)`` elementwise, any shape. Returns ``(out, cache)`` with ``cache = out``.
+
+    The derivative ``1 - tanh(x)**2`` is a function of the output, so the output is all the
+    backward pass needs.
+    """
+    out = np.tanh(x)
+    return out, out
+
+
+def tanh_backward(dout, cache):
+    """Gradient of tanh: ``dout * (1 - out**2)``, shapes as ``x``."""
+    out = cache
+    return dout * (1.0 - out * out)
+
+
+def sigmoid_forward(x):
+    """``out = 1 / (1 + exp(-x))`` elementwise, any shape. Returns ``(out, cache = out)``."""
+    out = sigmoid(x)
+    return out, out
+
+
+def sigmoid_backward(dout, cache):
+    """Gradient of the sigmoid: ``dout * out * (1 - out)`` (``s' = s (1 - s)``), shapes as ``x``."""
+    out = cache
+    return dout * out * (1.0 - out)
+
+
 def softmax_forward(logits):
     """Row-wise softmax: ``(batch, k)`` logits -> ``(batch, k)`` probabilities, rows summing to 1.
 
@@ -123,6 +152,38 @@ def mse_backward(cache):
     return 2 * (y_hat - y) / y.size
 
 
+def cross_entropy_forward(logits, y):
+    """Softmax cross-entropy ``mean_n(-sum_j y[n, j] log softmax(logits)[n, j])``.
+
+    Args:
+        logits: ``(batch, k)`` outputs of the last affine layer (no softmax before it).
+        y: ``(batch, k)`` one-hot targets.
+
+    Returns:
+        ``(loss, cache)``: a scalar loss (computed stably, ``lab3.functional.cross_entropy``) and
+        ``cache = (softmax(logits), y)``.
+    """
+    return cross_entropy(y, logits), (softmax(logits), y)
+
+
+def cross_entropy_backward(cache):
+    """``d loss / d logits = (softmax(logits) - y) / batch``, shape ``(batch, k)``.
+
+    Derivation, for one row with ``sum_j y_j = 1``: ``loss = -sum_j y_j (z_j - log sum_i e^z_i)``,
+    so ``d loss / d z_m = -y_m + e^z_m / sum_i e^z_i = s_m - y_m``. The softmax's Jacobian and the
+    log's ``1 / s`` cancel, which is why this pair is fused rather than chained through
+    ``softmax_backward``. The mean over the batch divides by ``batch`` (not ``batch * k``).
+    """
+    s, y = cache
+    return (s - y) / y.shape[0]
+
+
+_LOSS_PAIRS = {
+    "mse": (mse_forward, mse_backward),
+    "cross_entropy": (cross_entropy_forward, cross_entropy_backward),
+}
+
+
 def l2_backward(w, reg):
     """Gradient of ``reg * ||w||_F**2`` with respect to ``w``: ``2 * reg * w``, shape as ``w``.
 
@@ -140,6 +201,8 @@ OUTPUTS = ("identity", "softmax")  # after the output layer: nothing (the lab's)
 # Each activation as a (forward, backward) pair; "identity" means no activation at all.
 _ACTIVATIONS = {
     "relu": (relu_forward, relu_backward),
+    "tanh": (tanh_forward, tanh_backward),
+    "sigmoid": (sigmoid_forward, sigmoid_backward),
     "softmax": (softmax_forward, softmax_backward),
     "identity": (lambda x: (x, None), lambda dout, cache: dout),
 }
@@ -236,10 +299,18 @@ def _prepare(weights, biases, x, y=None):
     return weights, biases, x, y
 
 
-def _validate_network(weights, reg, output, activation):
-    """Refuse a bad ``reg`` or ``output``; return the activation of every layer, output included."""
+def _validate_network(weights, reg, output, activation, loss="mse"):
+    """Refuse a bad ``reg``, ``output`` or ``loss``; return every layer's activation, output
+    included."""
     require_nonnegative("reg", reg)
-    require(output in OUTPUTS, "output", output, f"one of {OUTPUTS}")
+    require(isinstance(output, str) and output in OUTPUTS, "output", output, f"one of {OUTPUTS}")
+    require(isinstance(loss, str) and loss in LOSSES, "loss", loss, f"one of {LOSSES}")
+    require(
+        loss == "mse" or output == "identity",
+        "output",
+        output,
+        '"identity" with loss="cross_entropy" (the loss applies the softmax itself)',
+    )
     return [*activation_names(activation, len(weights) - 1), output]
 
 
@@ -252,8 +323,9 @@ def forward(weights, biases, x, output="identity", activation="relu"):
         x: ``(batch, d_in)`` inputs.
         output: ``"identity"`` (the output layer is ``x @ W + b``) or ``"softmax"`` (followed by a
             row-wise softmax, as in the lab's worked example).
-        activation: the hidden layers' activation, ``"relu"`` or ``"identity"``, or a list with
-            one per hidden layer (as ``lab3.MultiLayerPerceptron``'s ``activation``).
+        activation: the hidden layers' activation, one of ``lab3.functional.HIDDEN_ACTIVATIONS``
+            (``"relu"``, ``"tanh"``, ``"sigmoid"``, ``"identity"``), or a list with one per hidden
+            layer (as ``lab3.MultiLayerPerceptron``'s ``activation``).
 
     Returns:
         ``(y_hat, caches)``: ``y_hat`` of shape ``(batch, d_out)`` and one
@@ -273,19 +345,22 @@ def _forward(weights, biases, x, activations):
     return h, caches
 
 
-def objective(weights, biases, x, y, reg=0.0, output="identity", activation="relu"):
-    """The lab's objective ``mean((y - y_hat)**2) + reg * sum(||W||_F**2)`` as a float.
+def objective(weights, biases, x, y, reg=0.0, output="identity", activation="relu", loss="mse"):
+    """The objective ``loss(y, y_hat) + reg * sum(||W||_F**2)`` as a float.
 
-    Arguments as for ``forward``, plus ``y`` ``(batch, d_out)`` targets and ``reg``, a finite
-    number >= 0.
+    Arguments as for ``forward``, plus ``y`` ``(batch, d_out)`` targets, ``reg``, a finite
+    number >= 0, and ``loss``: ``"mse"`` (the lab's ``mean((y - y_hat)**2)``) or
+    ``"cross_entropy"`` (softmax cross-entropy of the outputs against one-hot ``y``; needs
+    ``output="identity"``).
     """
     weights, biases, x, y = _prepare(weights, biases, x, y)
-    y_hat, _ = _forward(weights, biases, x, _validate_network(weights, reg, output, activation))
-    loss, _ = mse_forward(y_hat, y)
-    return float(loss + l2_reg(weights, reg))
+    layers = _validate_network(weights, reg, output, activation, loss)
+    y_hat, _ = _forward(weights, biases, x, layers)
+    value, _ = _LOSS_PAIRS[loss][0](y_hat, y)
+    return float(value + l2_reg(weights, reg))
 
 
-def gradients(weights, biases, x, y, reg=0.0, output="identity", activation="relu"):
+def gradients(weights, biases, x, y, reg=0.0, output="identity", activation="relu", loss="mse"):
     """Hand-derived gradients of ``objective`` with respect to every weight and bias.
 
     Arguments as for ``objective``; numpy arrays, nested lists and torch tensors are accepted.
@@ -294,10 +369,11 @@ def gradients(weights, biases, x, y, reg=0.0, output="identity", activation="rel
         ``(dW, db)``: lists of float64 arrays shaped like ``weights`` and ``biases``.
     """
     weights, biases, x, y = _prepare(weights, biases, x, y)
-    activations = _validate_network(weights, reg, output, activation)
+    activations = _validate_network(weights, reg, output, activation, loss)
     y_hat, caches = _forward(weights, biases, x, activations)
-    _, loss_cache = mse_forward(y_hat, y)
-    dout = mse_backward(loss_cache)  # (batch, d_out): where the chain rule starts
+    loss_forward, loss_backward = _LOSS_PAIRS[loss]
+    _, loss_cache = loss_forward(y_hat, y)
+    dout = loss_backward(loss_cache)  # (batch, d_out): where the chain rule starts
     dW, db = [None] * len(weights), [None] * len(biases)
     # Walk the layers backwards: each backward turns d loss / d (its output) into
     # d loss / d (its input), which is the dout of the layer before it.

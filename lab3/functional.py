@@ -11,7 +11,8 @@ import torch
 from lab3.validation import require, require_nonnegative
 
 _ARRAY = "a numpy array or torch tensor of real numbers"
-HIDDEN_ACTIVATIONS = ("relu", "identity")  # "identity": no activation, h = z
+HIDDEN_ACTIVATIONS = ("relu", "tanh", "sigmoid", "identity")  # "identity": no activation, h = z
+LOSSES = ("mse", "cross_entropy")  # cross_entropy: softmax of the outputs against one-hot targets
 
 
 def activation_names(activation, num_hidden):
@@ -62,6 +63,22 @@ def relu(x):
     return torch.relu(x) if isinstance(x, torch.Tensor) else np.maximum(x, 0)
 
 
+def tanh(x):
+    """``tanh(x)`` elementwise, any shape; its slope is ``1 - tanh(x)**2``."""
+    _require_array("x", x)
+    return torch.tanh(x) if isinstance(x, torch.Tensor) else np.tanh(x)
+
+
+def sigmoid(x):
+    """``1 / (1 + exp(-x))`` elementwise, any shape; its slope is ``s * (1 - s)``.
+
+    numpy's version is written as ``(1 + tanh(x / 2)) / 2`` (the same function), which never
+    overflows: ``exp(-x)`` would for ``x`` below about -710.
+    """
+    _require_array("x", x)
+    return torch.sigmoid(x) if isinstance(x, torch.Tensor) else (1.0 + np.tanh(x / 2.0)) / 2.0
+
+
 def softmax(logits):
     """Row-wise softmax of ``logits`` ``(batch, k)`` (or ``(k,)``): each row sums to 1.
 
@@ -108,6 +125,64 @@ def mse(y, y_hat):
         "at least one element",
     )
     return ((y - y_hat) ** 2).mean()
+
+
+def _require_pair(y, logits, name="logits"):
+    """``y`` and ``logits``: both numpy or both torch, the same ``(batch, k)`` shape, batch >= 1."""
+    _require_array("y", y)
+    _require_array(name, logits)
+    require(
+        _lib(y) is _lib(logits),
+        name,
+        type(logits).__name__,
+        f"the same kind as y ({type(y).__name__})",
+    )
+    require(
+        logits.ndim == 2 and logits.shape[0] >= 1 and logits.shape[1] >= 1,
+        name,
+        tuple(logits.shape),
+        "a (batch, k) array with batch >= 1 and k >= 1",
+    )
+    require(
+        tuple(y.shape) == tuple(logits.shape),
+        "y",
+        tuple(y.shape),
+        f"the shape of {name}, {tuple(logits.shape)} (one-hot rows)",
+    )
+
+
+def log_softmax(logits):
+    """Row-wise ``log(softmax(logits))`` of ``(batch, k)`` logits, computed without overflow.
+
+    ``z - max(z) - log(sum(exp(z - max(z))))``: after subtracting the row maximum every ``exp``
+    is at most 1 and the sum at least 1, so neither overflows nor underflows to ``log(0)``.
+    """
+    _require_array("logits", logits)
+    lib = _lib(logits)
+    shifted = logits - lib.amax(logits, axis=-1, keepdims=True)
+    return shifted - lib.log(lib.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def cross_entropy(y, logits):
+    """Softmax cross-entropy, averaged over the batch: ``mean_n(-sum_j y[n, j] log s[n, j])``.
+
+    ``y``: ``(batch, k)`` one-hot targets (any rows of probabilities work); ``logits``:
+    ``(batch, k)`` outputs of the network, before any softmax. Stable at any logit size (it uses
+    ``log_softmax``): logits of +-1000 give the right, finite answer. Its gradient with respect to
+    ``logits`` is ``(softmax(logits) - y) / batch`` (``lab3.backprop.cross_entropy_backward``).
+    """
+    _require_pair(y, logits)
+    return -(y * log_softmax(logits)).sum() / logits.shape[0]
+
+
+def accuracy(y, logits):
+    """Fraction of rows whose largest logit is at the one-hot target's class, a float in [0, 1].
+
+    ``y`` ``(batch, k)`` one-hot targets, ``logits`` ``(batch, k)`` (or probabilities: the
+    largest entry is the same). Ties go to the first class, as ``argmax`` does.
+    """
+    _require_pair(y, logits)
+    return float((y.argmax(axis=1) == logits.argmax(axis=1)).sum()) / logits.shape[0]
 
 
 def l2_reg(weights, reg=1.0):

@@ -64,7 +64,9 @@ def relative_error(a, b):
     return float(np.max(np.abs(a - b)) / max(1e-12, np.max(np.abs(a) + np.abs(b))))
 
 
-def verify_gradients(weights, biases, x, y, reg=0.0, output="identity", h=1e-6, activation="relu"):
+def verify_gradients(
+    weights, biases, x, y, reg=0.0, output="identity", h=1e-6, activation="relu", loss="mse"
+):
     """Compare ``lab3.backprop.gradients`` with finite differences of ``lab3.backprop.objective``.
 
     Arguments as for ``lab3.backprop.gradients`` (arrays or tensors; they are copied, never
@@ -77,7 +79,7 @@ def verify_gradients(weights, biases, x, y, reg=0.0, output="identity", h=1e-6, 
     _require_step(h)
     weights = [backprop.as_float64(w, f"weights[{i}]").copy() for i, w in enumerate(weights)]
     biases = [backprop.as_float64(b, f"biases[{i}]").copy() for i, b in enumerate(biases)]
-    settings = dict(reg=reg, output=output, activation=activation)
+    settings = dict(reg=reg, output=output, activation=activation, loss=loss)
     dW, db = backprop.gradients(weights, biases, x, y, **settings)
 
     def f():  # reads the (perturbed) copies above

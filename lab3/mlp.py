@@ -3,7 +3,7 @@
 The network (batches are rows, as everywhere in lab3)::
 
     h_0 = x                                   (batch, num_inputs)
-    h_i = act_i(h_{i-1} @ W_i + b_i)          (batch, hidden_sizes[i-1]), act_i "relu" or "identity"
+    h_i = act_i(h_{i-1} @ W_i + b_i)          (batch, hidden_sizes[i-1]), act_i relu, tanh, ...
     y_hat = h_L @ W_out + b_out               (batch, num_outputs), no activation on the output
 
 Each ``W`` has shape ``(fan_in, fan_out)`` and each ``b`` shape ``(1, fan_out)``, exactly like the
@@ -22,7 +22,7 @@ used as the number of samples. Training lives in ``lab3.train``.
 import torch
 
 from lab3 import validation
-from lab3.functional import activation_names, relu
+from lab3.functional import activation_names, relu, sigmoid, tanh
 from lab3.validation import (
     is_count,
     is_finite_number,
@@ -32,7 +32,7 @@ from lab3.validation import (
     require_seed,
 )
 
-ACTIVATIONS = {"relu": relu, "identity": lambda h: h}
+ACTIVATIONS = {"relu": relu, "tanh": tanh, "sigmoid": sigmoid, "identity": lambda h: h}
 INIT_SCALE = 0.1  # the lab's torch.rand(...) * 0.1
 INITS = ("lab", "he")  # U[0, 0.1) as in the lab; zero-mean N(0, 2 / fan_in)
 MAX_INIT_SCALE = 1e3
@@ -87,8 +87,10 @@ class MultiLayerPerceptron:
         num_inputs: width ``d`` of an input row (2 for points of the plane).
         hidden_sizes: list of hidden layer widths, e.g. ``(3,)`` (the lab's) or ``[5, 3]``.
         num_outputs: width of an output row (2).
-        activation: ``"relu"`` (default) or ``"identity"`` for every hidden layer, or a list with
-            one name per hidden layer. The output layer has no activation.
+        activation: ``"relu"`` (default), ``"tanh"``, ``"sigmoid"`` or ``"identity"`` for every
+            hidden layer (``lab3.functional.HIDDEN_ACTIVATIONS``), or a list with one name per
+            hidden layer. The output layer has no activation (a cross-entropy loss applies the
+            softmax itself).
         seed: seed of the private generator that draws the initial weights (an integer in
             ``lab3.validation.SEED_RANGE``).
         init: ``"lab"`` (weights ``U[0, 0.1)``, the default) or ``"he"`` (``N(0, 2 / fan_in)``).

@@ -294,7 +294,12 @@ def test_unknown_output_is_refused():
         (dict(reg=float("inf")), "reg=inf is not allowed"),
         (dict(reg="0.1"), "reg='0.1' is not allowed"),
         (dict(output="linear"), "output='linear' is not allowed: one of ('identity', 'softmax')"),
-        (dict(activation="tanh"), "activation='tanh' is not allowed: one of ('relu', 'identity')"),
+        (
+            dict(activation="gelu"),
+            "activation='gelu' is not allowed: one of ('relu', 'tanh', 'sigmoid', 'identity')",
+        ),
+        (dict(loss="hinge"), "loss='hinge' is not allowed: one of ('mse', 'cross_entropy')"),
+        (dict(loss="cross_entropy", output="softmax"), "output='softmax' is not allowed"),
         (dict(activation=["relu"]), "activation=['relu'] is not allowed"),  # two hidden layers
     ],
 )

@@ -122,9 +122,9 @@ def test_activations_relu_identity_and_mixed():
         (dict(hidden_sizes=[2.5]), "hidden_sizes"),
         (dict(hidden_sizes=3), "hidden_sizes"),
         (dict(hidden_sizes="3"), "hidden_sizes"),
-        (dict(activation="tanh"), "activation"),
+        (dict(activation="gelu"), "activation"),
         (dict(activation=["relu", "relu"]), "activation"),  # two names for one hidden layer
-        (dict(activation=["sigmoid"]), "activation"),
+        (dict(activation=["swish"]), "activation"),
         (dict(activation=None), "activation"),
         (dict(seed=1.5), "seed"),
         (dict(seed=-1), "seed"),
@@ -141,8 +141,8 @@ def test_bad_arguments_are_refused_by_name(kwargs, name):
 
 
 def test_unknown_activation_message_lists_the_allowed_ones():
-    with pytest.raises(ValueError, match="'relu', 'identity'"):
-        MultiLayerPerceptron(activation="tanh")
+    with pytest.raises(ValueError, match="'relu', 'tanh', 'sigmoid', 'identity'"):
+        MultiLayerPerceptron(activation="gelu")
 
 
 # ----------------------------------------------------------------------------------------------

@@ -22,143 +22,27 @@ Both update the model in place and return a ``History``.
 """
 
 import time
-from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 import torch
 
-from lab3.functional import l2_reg, mse
-from lab3.mlp import MultiLayerPerceptron
+from lab3.functional import accuracy, cross_entropy, l2_reg, mse
+from lab3.training.checks import require_one_hot, validate_data, validate_test_data
+from lab3.training.history import DivergedError, History, TrainingStopped
 from lab3.training.manual_engine import ManualNet, augmented
 from lab3.training.settings import TrainingSettings, validate_settings
-from lab3.validation import require
+
+__all__ = [
+    "DivergedError",
+    "History",
+    "TrainingStopped",
+    "train",
+    "train_validated",
+    "validate_data",
+]
 
 DIVERGENCE_BOUND = 1e12  # a step loss above this (or NaN, or inf) stops training
 POLL_SECONDS = 0.05  # a run with a poll callback asks it at least this often, between two steps
-
-
-class TrainingStopped(Exception):
-    """A run's ``poll`` callback asked it to stop. ``history`` holds what was done until then;
-    the model keeps the parameters of the last completed step."""
-
-    def __init__(self, history):
-        super().__init__(f"training stopped by its poll callback after {history.steps} steps")
-        self.history = history
-
-
-class DivergedError(ArithmeticError):
-    """Training diverged: a step's loss was NaN, infinite or above ``DIVERGENCE_BOUND``.
-
-    Attributes ``epoch`` and ``step`` (both counted from 1, the step within its epoch), ``loss``,
-    ``learning_rate`` and ``history`` (what was recorded up to that step) say where it happened.
-    The model keeps the parameters that produced that loss.
-    """
-
-    def __init__(self, epoch, step, loss, learning_rate, history):
-        reg = history.settings.reg
-        if learning_rate * reg >= 1.0:  # the penalty alone: w <- (1 - 2 lr reg) w grows |w|
-            advice = (
-                f"reg={reg:g} is too large for learning_rate={learning_rate:g}: each step "
-                f"multiplies every weight by 1 - 2 * learning_rate * reg = "
-                f"{1 - 2 * learning_rate * reg:.3g}; try reg below {1 / learning_rate:.3g}"
-            )
-        else:
-            advice = f"try a smaller learning_rate than {learning_rate:g}"
-        super().__init__(
-            f"training diverged at epoch {epoch}, step {step} (loss={loss:.3g}): {advice}"
-        )
-        self.epoch, self.step, self.loss = epoch, step, loss
-        self.learning_rate, self.history = learning_rate, history
-
-
-@dataclass
-class History:
-    """What ``train`` did: the ``TrainingSettings`` it ran with and the losses it saw.
-
-    ``step_loss[i]`` is the mse of the batch of step ``i`` *before* its update (the lab's "loss
-    after forward pass"); ``epoch_loss[e]`` is the mse over the whole training set after epoch
-    ``e`` and ``epoch_objective[e]`` adds ``reg * sum(||W||_F**2)`` to it. Each setting can also
-    be read directly (``history.batch_size`` is ``history.settings.batch_size``).
-    """
-
-    settings: TrainingSettings
-    step_loss: list = field(default_factory=list)
-    epoch_loss: list = field(default_factory=list)
-    epoch_objective: list = field(default_factory=list)
-    train_seconds: float = 0.0
-
-    @property
-    def steps(self):
-        """Number of SGD steps taken: ``epochs * ceil(n_samples / batch_size)`` after a full run."""
-        return len(self.step_loss)
-
-    def to_dict(self):
-        """Plain dict (JSON-ready): every setting, every result, ``steps`` included."""
-        results = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "settings"}
-        return {**asdict(self.settings), **results, "steps": self.steps}
-
-
-def _setting(name):
-    return property(lambda self: getattr(self.settings, name), doc=f"``settings.{name}``")
-
-
-for _field in fields(
-    TrainingSettings
-):  # read-only shortcuts: history.epochs, history.batch_size...
-    setattr(History, _field.name, _setting(_field.name))
-
-
-# ----------------------------------------------------------------------------------------------
-# Validating the arguments
-# ----------------------------------------------------------------------------------------------
-
-
-def _as_data(name, value):
-    """``value`` as a 2-D float32 tensor in the lab's ``(d, n)`` layout, or a ``ValueError``."""
-    data = torch.as_tensor(value, dtype=torch.float32).detach()
-    require(
-        data.ndim == 2 and data.shape[1] >= 1,
-        name,
-        tuple(data.shape),
-        "a 2-D (d, n) tensor: one row per feature, one column per sample",
-    )
-    require(
-        bool(torch.isfinite(data).all()),
-        name,
-        tuple(data.shape),
-        "finite numbers only, but it holds NaN or infinity",
-    )
-    return data
-
-
-def validate_data(model, inputs, targets):
-    """Refuse data whose shapes do not fit each other or the model; return both as tensors.
-
-    Returns ``(inputs, targets)`` as float32 tensors (``(d, n)`` and ``(k, n)``), detached.
-    """
-    require(isinstance(model, MultiLayerPerceptron), "model", model, "a lab3 MultiLayerPerceptron")
-    inputs, targets = _as_data("inputs", inputs), _as_data("targets", targets)
-    require(
-        targets.shape[1] == inputs.shape[1],
-        "targets",
-        tuple(targets.shape),
-        f"as many samples (columns) as inputs, whose shape is {tuple(inputs.shape)}",
-    )
-    require(
-        inputs.shape[0] == model.num_inputs,
-        "inputs",
-        tuple(inputs.shape),
-        f"shape (model.num_inputs={model.num_inputs}, n) in the (d, n) layout "
-        "(one column per sample)",
-    )
-    require(
-        targets.shape[0] == model.num_outputs,
-        "targets",
-        tuple(targets.shape),
-        f"shape (model.num_outputs={model.num_outputs}, n) in the (d, n) layout "
-        "(one column per sample)",
-    )
-    return inputs, targets
 
 
 # ----------------------------------------------------------------------------------------------
@@ -179,6 +63,9 @@ def train(
     shuffle=False,
     seed=0,
     progress=False,
+    loss="mse",
+    test_inputs=None,
+    test_targets=None,
 ):
     """Train ``model`` in place with SGD on the lab's objective; return a ``History``.
 
@@ -193,6 +80,11 @@ def train(
         shuffle: permute the samples at the start of every epoch (``torch.Generator(seed)``).
         seed: seed of the shuffling generator (unused without ``shuffle``).
         progress: show a tqdm progress bar over the epochs.
+        loss: ``"mse"`` (the lab's) or ``"cross_entropy"`` (softmax of the outputs against
+            one-hot targets; ``History`` then also records the accuracy).
+        test_inputs, test_targets: an optional held-out set, ``(num_inputs, n_test)`` and
+            ``(num_outputs, n_test)`` (both or neither; no columns means none): its loss (and
+            accuracy) is recorded after every epoch, ``History.test_loss``. It is never trained on.
 
     ``n``, ``epochs`` and the number of steps have upper limits (``lab3.validation``).
 
@@ -203,12 +95,18 @@ def train(
     inputs, targets = validate_data(model, inputs, targets)
     knobs = dict(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, reg=reg)
     settings = TrainingSettings(
-        n_samples=inputs.shape[1], **knobs, engine=engine, shuffle=shuffle, seed=seed
+        n_samples=inputs.shape[1], **knobs, engine=engine, shuffle=shuffle, seed=seed, loss=loss
     )
-    return train_validated(model, inputs, targets, validate_settings(settings), progress)
+    settings = validate_settings(settings)
+    test = validate_test_data(model, test_inputs, test_targets)
+    if settings.loss == "cross_entropy":
+        require_one_hot("targets", targets)
+        if test is not None:
+            require_one_hot("test_targets", test[1])
+    return train_validated(model, inputs, targets, settings, progress, test=test)
 
 
-def train_validated(model, inputs, targets, settings, progress=False, poll=None):
+def train_validated(model, inputs, targets, settings, progress=False, poll=None, test=None):
     """``train`` without the checks, for a caller that made everything itself.
 
     ``inputs`` and ``targets``: float32 ``(d, n)`` and ``(k, n)`` tensors that fit ``model``
@@ -220,13 +118,16 @@ def train_validated(model, inputs, targets, settings, progress=False, poll=None)
     of training, however large the network (a step is the smallest piece of work); when it
     returns True, training stops there with ``TrainingStopped``. The explorer polls to drop a
     run a newer setting has replaced, and to show its progress.
+
+    ``test``: ``None`` or ``(test_inputs, test_targets)`` as ``validate_test_data`` returns them.
     """
     history = History(settings)
     run = _train_autograd if settings.engine == "autograd" else _train_manual
     poller = _Poller(poll, history) if poll is not None else None
     start = time.perf_counter()
     try:
-        run(model, inputs, targets, history, _epoch_orders(settings, history, progress), poller)
+        orders = _epoch_orders(settings, history, progress)
+        run(model, inputs, targets, history, orders, poller, test)
     finally:
         history.train_seconds = time.perf_counter() - start
     return history
@@ -297,9 +198,27 @@ def _detect_divergence(loss, epoch, step, history):
         raise DivergedError(epoch, step, float(loss), history.settings.learning_rate, history)
 
 
-def _record_epoch(history, loss, objective):
+LOSS_FUNCTIONS = {"mse": mse, "cross_entropy": cross_entropy}  # (y, y_hat) -> mean loss
+
+
+def _record_epoch(history, loss, objective, outputs=None, targets=None, test=None):
+    """Append an epoch's numbers to ``history``: training loss and objective (floats) and, when
+    there is one, the test loss; with cross-entropy, the accuracies too.
+
+    ``outputs``/``targets``: the network's ``(n, k)`` outputs on the training set and its
+    targets; ``test``: ``None`` or ``(test_outputs, test_targets)`` (numpy or torch alike).
+    """
     history.epoch_loss.append(loss)
     history.epoch_objective.append(objective)
+    classify = history.settings.loss == "cross_entropy"
+    if classify:
+        history.epoch_accuracy.append(accuracy(targets, outputs))
+    if test is not None:
+        test_outputs, test_targets = test
+        loss_function = LOSS_FUNCTIONS[history.settings.loss]
+        history.test_loss.append(float(loss_function(test_targets, test_outputs)))
+        if classify:
+            history.test_accuracy.append(accuracy(test_targets, test_outputs))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -307,13 +226,14 @@ def _record_epoch(history, loss, objective):
 # ----------------------------------------------------------------------------------------------
 
 
-def _train_autograd(model, inputs, targets, history, epoch_orders, poller=None):
+def _train_autograd(model, inputs, targets, history, epoch_orders, poller=None, test=None):
     """The lab's loop with torch autograd, one ``_autograd_step`` per batch."""
     settings = history.settings
     params = model.parameters()
     for p in params:
         p.grad = None  # a stale gradient would be added to the first step's
     x_all, y_all = inputs.T, targets.T  # (n, d): x_all[s:s+B] is the lab's inputs[:, s:s+B].T
+    test = None if test is None else (test[0].T, test[1].T)  # (n_test, d), (n_test, k)
     B, n = settings.batch_size, settings.n_samples
     for epoch, order in epoch_orders:
         x, y = (x_all, y_all) if order is None else (x_all[order], y_all[order])
@@ -322,7 +242,7 @@ def _train_autograd(model, inputs, targets, history, epoch_orders, poller=None):
             history.step_loss.append(loss)
             if poller is not None and poller.due():
                 poller.check()
-        _record_epoch(history, *_autograd_epoch_loss(model, x_all, y_all, settings.reg))
+        _autograd_epoch(model, x_all, y_all, history, test)
 
 
 def _autograd_step(model, params, x, y, history, epoch, step):
@@ -333,23 +253,31 @@ def _autograd_step(model, params, x, y, history, epoch, step):
         _detect_divergence(loss, epoch, step, history)
 
     return autograd_sgd_step(
-        model, params, x, y, settings.learning_rate, settings.reg, check_loss=stop_if_diverged
+        model,
+        params,
+        x,
+        y,
+        settings.learning_rate,
+        settings.reg,
+        check_loss=stop_if_diverged,
+        loss=settings.loss,
     )
 
 
-def autograd_sgd_step(model, params, x, y, learning_rate, reg, check_loss=None):
+def autograd_sgd_step(model, params, x, y, learning_rate, reg, check_loss=None, loss="mse"):
     """One SGD step as the lab wrote it, on ``x`` ``(B, d)`` and ``y`` ``(B, k)``.
 
-    Forward, objective ``mse + reg * sum ||W||^2``, ``backward()``, then ``p -= learning_rate *
-    p.grad`` for every tensor of ``params`` (``model.parameters()``). ``check_loss(mse)`` is called
-    before the backward pass, so a run can stop there. Returns the batch's mse before the update.
-    ``lab3.train`` (engine ``"autograd"``) and the learning-rate finder take their steps here.
+    Forward, objective ``loss + reg * sum ||W||^2`` (``loss``: ``"mse"``, the lab's, or
+    ``"cross_entropy"``), ``backward()``, then ``p -= learning_rate * p.grad`` for every tensor of
+    ``params`` (``model.parameters()``). ``check_loss(loss)`` is called before the backward pass,
+    so a run can stop there. Returns the batch's loss before the update. ``lab3.train`` (engine
+    ``"autograd"``) and the learning-rate finder take their steps here.
     """
-    loss = mse(y, model.forward(x))
-    loss_value = loss.item()
+    value = LOSS_FUNCTIONS[loss](y, model.forward(x))
+    loss_value = value.item()
     if check_loss is not None:
         check_loss(loss_value)
-    objective = loss + l2_reg(model.weights, reg)
+    objective = value + l2_reg(model.weights, reg)
     objective.backward()
     with torch.no_grad():
         for p in params:
@@ -358,11 +286,16 @@ def autograd_sgd_step(model, params, x, y, learning_rate, reg, check_loss=None):
     return loss_value
 
 
-def _autograd_epoch_loss(model, x_all, y_all, reg):
-    """``(mse, objective)`` over the whole training set, as floats."""
+def _autograd_epoch(model, x_all, y_all, history, test):
+    """Record the loss and objective over the whole training set (and the test set's numbers)."""
+    settings = history.settings
     with torch.no_grad():
-        loss = mse(y_all, model.forward(x_all)).item()
-        return loss, loss + float(l2_reg(model.weights, reg))
+        outputs = model.forward(x_all)
+        loss = LOSS_FUNCTIONS[settings.loss](y_all, outputs).item()
+        objective = loss + float(l2_reg(model.weights, settings.reg))
+        if test is not None:
+            test = (model.forward(test[0]), test[1])
+        _record_epoch(history, loss, objective, outputs, y_all, test)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -370,41 +303,53 @@ def _autograd_epoch_loss(model, x_all, y_all, reg):
 # ----------------------------------------------------------------------------------------------
 
 
-def _train_manual(model, inputs, targets, history, epoch_orders, poller=None):
+def _train_manual(model, inputs, targets, history, epoch_orders, poller=None, test=None):
     """Copy the model into a ``ManualNet``, train it epoch by epoch, copy the result back.
 
     Without a poller an epoch is one call of the hot loop; with one, it is cut into slices of
     steps that each take about ``POLL_SECONDS``, and the poller is asked between them.
     """
     settings = history.settings
-    net = ManualNet(model, settings.batch_size, settings.n_samples % settings.batch_size)
+    net = ManualNet(
+        model, settings.batch_size, settings.n_samples % settings.batch_size, settings.loss
+    )
     x_all = augmented(inputs.T.double().numpy())  # (n, d + 1): a column of ones for the biases
     y_all = np.ascontiguousarray(targets.T.double().numpy())  # (n, k)
-    per_epoch = settings.steps_per_epoch
+    if test is not None:
+        test = (augmented(test[0].T.double().numpy()), test[1].T.double().numpy())
     try:
         for epoch, order in epoch_orders:
             order = None if order is None else order.numpy()
             x, y = (x_all, y_all) if order is None else (x_all[order], y_all[order])
-            first = 0
-            while first < per_epoch:
-                count = per_epoch - first if poller is None else poller.steps_per_slice
-                start = time.perf_counter()
-                losses = net.epoch(
-                    x,
-                    y,
-                    settings.learning_rate,
-                    settings.reg,
-                    DIVERGENCE_BOUND,
-                    first_step=first,
-                    step_count=count,
-                )
-                history.step_loss.extend(losses[: net.steps_done].tolist())
-                if net.steps_done < len(losses):
-                    step = first + net.steps_done + 1
-                    _detect_divergence(losses[net.steps_done], epoch, step, history)
-                first += len(losses)
-                if poller is not None:
-                    poller.timed_slice(time.perf_counter() - start, len(losses))
-            _record_epoch(history, *net.loss_and_objective(x_all, y_all, settings.reg))
+            _manual_epoch(net, x, y, history, epoch, poller)
+            loss, objective, outputs = net.loss_and_objective(x_all, y_all, settings.reg)
+            tested = None if test is None else (net.outputs(test[0]), test[1])
+            _record_epoch(history, loss, objective, outputs, y_all, tested)
     finally:
         net.copy_into(model)  # also after a divergence or a stop, as the autograd engine leaves it
+
+
+def _manual_epoch(net, x, y, history, epoch, poller):
+    """One epoch of the hot loop over ``x`` (augmented) and ``y``, in slices when polled."""
+    settings = history.settings
+    per_epoch = settings.steps_per_epoch
+    first = 0
+    while first < per_epoch:
+        count = per_epoch - first if poller is None else poller.steps_per_slice
+        start = time.perf_counter()
+        losses = net.epoch(
+            x,
+            y,
+            settings.learning_rate,
+            settings.reg,
+            DIVERGENCE_BOUND,
+            first_step=first,
+            step_count=count,
+        )
+        history.step_loss.extend(losses[: net.steps_done].tolist())
+        if net.steps_done < len(losses):
+            step = first + net.steps_done + 1
+            _detect_divergence(losses[net.steps_done], epoch, step, history)
+        first += len(losses)
+        if poller is not None:
+            poller.timed_slice(time.perf_counter() - start, len(losses))

@@ -11,6 +11,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from lab3 import validation
+from lab3.functional import LOSSES
 from lab3.validation import (
     is_finite_number,
     is_int,
@@ -39,6 +40,7 @@ class TrainingSettings:
     n_samples: int = 1000  # the training set's size (for lab3.train: the data's column count)
     engine: str = "autograd"
     shuffle: bool = False
+    loss: str = "mse"  # or "cross_entropy" (softmax of the outputs against one-hot targets)
 
     @property
     def steps_per_epoch(self):
@@ -62,6 +64,12 @@ def validate_engine(engine):
     """Refuse an engine name that is not one of ``ENGINES``; return it."""
     require(isinstance(engine, str) and engine in ENGINES, "engine", engine, f"one of {ENGINES}")
     return engine
+
+
+def validate_loss(loss):
+    """Refuse a loss name that is not one of ``LOSSES``; return it."""
+    require(isinstance(loss, str) and loss in LOSSES, "loss", loss, f"one of {LOSSES}")
+    return loss
 
 
 def validate_settings(settings):
@@ -89,6 +97,7 @@ def validate_settings(settings):
     )
     require_nonnegative("reg", s.reg)
     validate_engine(s.engine)
+    validate_loss(s.loss)
     require(isinstance(s.shuffle, bool), "shuffle", s.shuffle, "True or False")
     require_seed(s.seed)
     checked = s.replace(
