@@ -61,6 +61,8 @@ def test_the_lessons_tag_the_outputs_that_give_an_answer_away():
     assert REVEALING["02_forward_pass"] >= {"-0.0741", "0.1481"}
     assert REVEALING["03_single_sample_sgd"] >= {"0.0030"}
     assert REVEALING["06_sweep_report"] == {"0.3395"}
+    # lesson 08: the cross-entropy gradient of a confidently wrong sample (its last exercise)
+    assert REVEALING["08_hidden_units"] == {"0.99995", "-0.99995"}
 
 
 def test_no_student_handout_shows_an_answer(tmp_path):

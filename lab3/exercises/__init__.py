@@ -16,6 +16,7 @@ from lab3.exercises.lesson04 import *  # noqa: F403
 from lab3.exercises.lesson05 import *  # noqa: F403
 from lab3.exercises.lesson06 import *  # noqa: F403
 from lab3.exercises.lesson07 import *  # noqa: F403
+from lab3.exercises.lesson08 import *  # noqa: F403
 
 __all__ = ["NOT_DONE", "CheckFailed", "reset_hints", "yours_if_correct"] + sorted(
     name for name in dir() if name.startswith("check_")

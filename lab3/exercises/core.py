@@ -29,7 +29,9 @@ import traceback
 import types
 from pathlib import Path
 
-from lab3.exercises.compare import compare, describe, same
+import numpy as np
+
+from lab3.exercises.compare import as_array, compare, describe, same
 from lab3.exercises.delegation import find_delegation, watch_calls
 from lab3.exercises.hints import HINTS, fingerprint, hint_text, hint_tiers, reset_hints
 
@@ -194,7 +196,9 @@ def _diagnose(got, args, mistakes, outputs, rtol, atol):
             wrong = wrong_reference(*copy.deepcopy(args))
         except Exception:  # noqa: BLE001 -- a mistake that cannot happen on this case
             continue
-        if compare(got, wrong, outputs, rtol, atol) is None:
+        if compare(got, wrong, outputs, rtol, atol) is None or _same_overflow(
+            got, wrong, rtol, atol
+        ):
             return f"Looks like: {diagnosis}\n"
     return ""
 
@@ -218,3 +222,16 @@ def yours_if_correct(check, candidate, fallback, uses="it"):
         return fallback
     print(f"{uses} uses your {name}: it passes its check")
     return candidate
+
+
+def _same_overflow(got, wrong, rtol, atol):
+    """Do ``got`` and a mistake's answer have NaN or inf in the same places and agree elsewhere?
+    (An overflow is a classic mistake too: ``compare`` alone refuses any non-finite value.)"""
+    try:
+        g, w = as_array(got), as_array(wrong)
+    except (TypeError, ValueError):
+        return False
+    bad = ~np.isfinite(g)
+    if g.shape != w.shape or not bad.any() or not np.array_equal(bad, ~np.isfinite(w)):
+        return False
+    return compare(np.where(bad, 0.0, g), np.where(bad, 0.0, w), None, rtol, atol) is None
