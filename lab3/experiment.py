@@ -18,7 +18,7 @@ import torch
 from lab3.data import create_linear_training_data, rotation_matrix
 from lab3.files import require_writable_file, write_json
 from lab3.functional import activation_names
-from lab3.mlp import MultiLayerPerceptron, validate_sizes
+from lab3.mlp import MultiLayerPerceptron, validate_init, validate_sizes
 from lab3.tasks import CLASSIFICATION, TASKS, split_indices, validate_task
 from lab3.training.loop import History, train_validated
 from lab3.training.settings import (
@@ -35,7 +35,13 @@ LESSON_RUN = TrainingSettings(epochs=100, batch_size=100, engine="manual")
 # it writes its metrics; and the task (lab3.make_task's knobs: "linear" is the lab's map, rotated
 # by `angle`; the others ignore `angle`).
 LESSON_EXTRAS = {"hidden_sizes": [3], "angle": 90.0, "demos": True, "results_path": ""}
-TASK_EXTRAS = {"task": "linear", "activation": "relu", "noise": 0.0, "test_fraction": 0.0}
+TASK_EXTRAS = {
+    "task": "linear",
+    "activation": "relu",
+    "init": "lab",  # the model's initial weights: "lab" (U[0, 0.1)) or "he" (N(0, 2 / fan_in))
+    "noise": 0.0,
+    "test_fraction": 0.0,
+}
 # Every knob of a training notebook's `parameters` cell, with the lab's defaults.
 DEFAULTS = {**asdict(LESSON_RUN), **LESSON_EXTRAS, **TASK_EXTRAS}
 MIN_SAMPLES = 3  # the effective matrix of 2-D points is a least-squares fit of 3 unknowns
@@ -99,6 +105,7 @@ def validate_parameters(**parameters):
         n,
         f"an integer >= {MIN_SAMPLES} (the learned matrix is a least-squares fit on the data)",
     )
+    settings = validate_settings(TrainingSettings(**{name: p[name] for name in TRAINING_FIELDS}))
     require(isinstance(p["task"], str) and p["task"] in TASKS, "task", p["task"], f"one of {TASKS}")
     validate_task(p["task"], n, p["noise"], p["test_fraction"], p["seed"])
     n_train = n - round(p["test_fraction"] * n)  # the training set's size after the split
@@ -108,8 +115,13 @@ def validate_parameters(**parameters):
         p["test_fraction"],
         f"a split that leaves at least {MIN_SAMPLES} training samples of n_samples={n}",
     )
-    knobs = {name: p[name] for name in TRAINING_FIELDS}
-    settings = validate_settings(TrainingSettings(**{**knobs, "n_samples": n_train}))
+    require(
+        settings.batch_size <= n_train,
+        "batch_size",
+        p["batch_size"],
+        f"an integer from 1 to the number of training samples ({n_train} after the test split)",
+    )
+    settings = settings.replace(n_samples=n_train)  # fewer steps than checked: still in range
     require(
         isinstance(p["demos"], bool),
         "demos",
@@ -134,6 +146,7 @@ def _validate_task_knobs(p, settings):
     """The activation and the pairings: cross-entropy needs a classification task; the lesson's
     demos show the linear map only. (The task's own knobs were checked with the settings.)"""
     activation_names(p["activation"], len(p["hidden_sizes"]))
+    validate_init(p["init"], 1.0)
     require(
         settings.loss == "mse" or p["task"] in CLASSIFICATION,
         "loss",
@@ -189,7 +202,9 @@ def run(parameters, engine=None):
     if engine is not None:
         settings = settings.replace(engine=validate_engine(engine))
     inputs, targets, test_inputs, test_targets, true_matrix = _data(p)
-    model = MultiLayerPerceptron(2, p["hidden_sizes"], 2, p["activation"], seed=p["seed"])
+    model = MultiLayerPerceptron(
+        2, p["hidden_sizes"], 2, p["activation"], seed=p["seed"], init=p["init"]
+    )
     initial_model = model.copy()
     test = (test_inputs, test_targets) if test_inputs.shape[1] > 0 else None
     history = train_validated(model, inputs, targets, settings, test=test)

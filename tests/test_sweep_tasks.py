@@ -15,7 +15,7 @@ from lab3 import experiment
 from lab3.sweep import SweepError, load_sweep, validate
 from lab3.sweep.validate import notebook_parameters
 
-NEW_KNOBS = {"task": "linear", "activation": "relu", "loss": "mse", "noise": 0.0}
+NEW_KNOBS = {"task": "linear", "activation": "relu", "init": "lab", "loss": "mse", "noise": 0.0}
 
 
 def test_the_training_notebooks_have_the_new_knobs_with_the_labs_defaults():
@@ -39,6 +39,7 @@ def test_the_tasks_sweep_validates_every_run():
     [
         ({"task": ["circle", "moons"]}, "task"),
         ({"activation": ["relu", "gelu"]}, "activation"),
+        ({"init": ["lab", "xavier"]}, "init"),
         ({"noise": [0.0, -0.5]}, "noise"),
         ({"test_fraction": [0.2, 0.95]}, "test_fraction"),
         ({"loss": ["mse", "hinge"]}, "loss"),
@@ -69,6 +70,7 @@ def test_a_classification_run_records_test_loss_and_accuracy(tmp_path):
             "task": "xor",
             "loss": "cross_entropy",
             "activation": "tanh",
+            "init": "he",
             "test_fraction": 0.5,
             "n_samples": 400,
             "epochs": 100,
@@ -94,3 +96,21 @@ def test_the_labs_run_records_no_test_numbers():
     metrics = experiment.metrics(result)
     assert not {"test_loss", "final_accuracy", "test_accuracy"} & set(metrics)
     assert result.inputs.shape == (2, 1000)
+
+
+def test_the_report_table_shows_test_loss_and_accuracy_only_when_runs_have_them(tmp_path):
+    from lab3.sweep import figures, load_records
+
+    task = {"task": "circle", "loss": "cross_entropy", "init": "he", "test_fraction": 0.5}
+    task |= {"n_samples": 200, "epochs": 5, "batch_size": 20}
+    folder = write_sweep_records(tmp_path, "t", {"hidden_sizes": [[], [4]]}, task, notebook=LESSON)
+    records = load_records(folder)
+    text = figures.table(records, figures.varying(records))
+    heading = text.splitlines()[0].split()
+    assert heading[:4] == ["hidden_sizes", "steps", "final", "loss"]
+    assert "test" in heading and "acc" in heading
+    assert all(format(r["test_accuracy"], ".3f") in text for r in records)
+    fixed = {"n_samples": 50, "batch_size": 10}
+    lab = write_sweep_records(tmp_path, "lab", {"epochs": [1, 2]}, fixed, LESSON)
+    plain = figures.table(load_records(lab), ["epochs"]).splitlines()[0].split()
+    assert plain == ["epochs", "steps", "final", "mse", "matrix", "error", "learned"]
