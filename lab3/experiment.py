@@ -44,6 +44,9 @@ TASK_EXTRAS = {
 }
 # Every knob of a training notebook's `parameters` cell, with the lab's defaults.
 DEFAULTS = {**asdict(LESSON_RUN), **LESSON_EXTRAS, **TASK_EXTRAS}
+# Issue 22's knobs: a run lists them (its printout, its metrics' "parameters") only when they differ
+# from the lab's, so the lab's runs and sweeps read exactly as before they existed.
+QUIET_AT_DEFAULT = ("loss", *TASK_EXTRAS)
 MIN_SAMPLES = 3  # the effective matrix of 2-D points is a least-squares fit of 3 unknowns
 
 
@@ -52,23 +55,30 @@ class Parameters(Mapping):
 
     It reads like the dict it was made from (``params["epochs"]``, ``{**params, "epochs": 5}``
     gives a plain dict again, which ``run`` then checks). ``settings`` is the checked
-    ``lab3.training.settings.TrainingSettings`` that ``run`` trains with.
+    ``lab3.training.settings.TrainingSettings`` that ``run`` trains with. The knobs of
+    ``QUIET_AT_DEFAULT`` can always be read (``params["task"]``) but are listed (iteration,
+    ``len``, ``repr``) only when they differ from ``DEFAULTS``.
     """
 
     def __init__(self, values, settings):
         self._values, self.settings = dict(values), settings
+        self._shown = {
+            k: v
+            for k, v in self._values.items()
+            if k not in QUIET_AT_DEFAULT or v != DEFAULTS[k] or type(v) is not type(DEFAULTS[k])
+        }
 
     def __getitem__(self, key):
         return self._values[key]
 
     def __iter__(self):
-        return iter(self._values)
+        return iter(self._shown)
 
     def __len__(self):
-        return len(self._values)
+        return len(self._shown)
 
     def __repr__(self):
-        return repr(self._values)
+        return repr(self._shown)
 
 
 @dataclass
