@@ -155,6 +155,13 @@ def make_task(name="linear", n_samples=1000, noise=0.0, test_fraction=0.0, seed=
     )
 
 
+def split_indices(n_samples, test_fraction, seed):
+    """``(train, test)`` sorted index tensors of ``"linear"``'s split (``make_task``'s): for data
+    made elsewhere (``lab3.experiment`` rotates by any angle) with the same split."""
+    settings = validate_task("linear", n_samples, 0.0, test_fraction, seed)
+    return _split(settings, torch.Generator().manual_seed(seed))
+
+
 def _split(settings, generator):
     """``(train, test)`` sorted index tensors: the last ``round(fraction * n)`` of a permutation
     are the test set. With no test set the training set is ``range(n)``, the data unchanged."""

@@ -31,7 +31,12 @@ def execute(tmp_path, **parameters):
 @pytest.mark.parametrize("name", TRAINING)
 def test_every_knob_is_a_commented_parameter(name):
     found = papermill.inspect_notebook(str(ROOT / "notebooks" / name))
-    assert set(found) == set(experiment.DEFAULTS)
+    # issue 22's knobs (task, activation, ...) are in lessons 03 and 04; lesson 05 may lack them
+    # (its run then uses their defaults, the lab's)
+    required = set(experiment.DEFAULTS) - set(experiment.QUIET_AT_DEFAULT)
+    assert required <= set(found) <= set(experiment.DEFAULTS)
+    if name != "05_mlp_class.ipynb":
+        assert set(found) == set(experiment.DEFAULTS)
     for knob, info in found.items():
         assert info["help"], f"{name}: parameter {knob} has no trailing # comment"
 

@@ -68,16 +68,32 @@ def status_line(records):
     return f"{len(records)} runs: " + ", ".join(parts) if records else "no runs recorded"
 
 
+# columns a sweep of issue 22's tasks adds, shown only when some run has them (the lab's sweeps
+# print the table they always did): (heading, metric, format)
+_TASK_COLUMNS = (
+    ("test loss", "test_loss", ".3g"),
+    ("train acc", "final_accuracy", ".3f"),
+    ("test acc", "test_accuracy", ".3f"),
+)
+
+
 def table(records, names, sort_by="matrix_error"):
-    """Text table of the ok runs (sorted by ``sort_by``) then one line per other run."""
-    columns = [*names, "steps", "final mse", "matrix error", "learned"]
-    width = max([len(c) for c in columns] + [9]) + 2
-    lines = ["".join(f"{c:>{width}}" for c in columns)]
+    """Text table of the ok runs (sorted by ``sort_by``) then one line per other run.
+
+    Runs with a test set add a test-loss column, cross-entropy runs the accuracies (training and
+    test) and call the loss "final loss" rather than "final mse"."""
+    extra = [c for c in _TASK_COLUMNS if any(r.get(c[1]) is not None for r in records)]
+    classify = any(r.get("final_accuracy") is not None for r in records)
+    loss_heading = "final loss" if classify else "final mse"
+    headings = [*names, "steps", loss_heading, *(c[0] for c in extra), "matrix error", "learned"]
+    width = max([len(c) for c in headings] + [9]) + 2
+    lines = ["".join(f"{c:>{width}}" for c in headings)]
     done = sorted(ok_runs(records), key=lambda r: number(r.get(sort_by)) or math.inf)
     for r in done:
         cells = [_text(r.get(n)) for n in names] + [
             _text(r.get("steps")),
             _fmt(r.get("final_loss"), ".3g"),
+            *(_fmt(r.get(key), spec) for _, key, spec in extra),
             _fmt(r.get("matrix_error"), ".4f"),
             _text(r.get("learned")),
         ]

@@ -46,6 +46,10 @@ METRIC_NAMES = (
     "effective_matrix",
     "true_matrix",
     "epoch_loss",
+    "test_loss",  # only in runs with a test set
+    "epoch_test_loss",
+    "final_accuracy",  # only in cross-entropy runs
+    "test_accuracy",
 )
 
 
