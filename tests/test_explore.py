@@ -324,6 +324,7 @@ def test_the_benchmarks_core_times_each_position():
         ("learning_rate=0.05, learning_rate=0.1", "learning_rate is typed twice"),
         ("angle=1e6", "angle=1000000.0 is not allowed: a number of degrees from -360 to 360"),
         ("angle=-361", "from -360 to 360"),
+        ("loss=cross_entropy", "loss='cross_entropy' is not allowed: 'mse'"),
     ],
 )
 def test_a_name_typed_twice_or_an_absurd_angle_is_refused(typed, words):

@@ -62,6 +62,13 @@ def validate_controls(controls):
     (or the network) gives.
     """
     c = validate_settings(controls)
+    require(  # the explorer's task is a map of the plane, a regression: no classes to score
+        c.loss == "mse",
+        "loss",
+        c.loss,
+        "'mse': lesson 07's explorer learns a linear map (the classification tasks and their "
+        "cross-entropy are in lab3.playground)",
+    )
     validate_sizes(2, _as_list(c.hidden_sizes), 2)
     validate_init(c.init, c.init_scale)
     require(
