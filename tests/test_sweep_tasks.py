@@ -114,3 +114,26 @@ def test_the_report_table_shows_test_loss_and_accuracy_only_when_runs_have_them(
     lab = write_sweep_records(tmp_path, "lab", {"epochs": [1, 2]}, fixed, LESSON)
     plain = figures.table(load_records(lab), ["epochs"]).splitlines()[0].split()
     assert plain == ["epochs", "steps", "final", "mse", "matrix", "error", "learned"]
+
+
+def test_a_classification_run_learned_by_its_accuracy_and_shows_no_matrix_error(tmp_path):
+    from lab3.sweep import figures, load_records
+    from lab3.sweep.records import LEARNED_ACCURACY, OK, RunRecord
+
+    task = {"task": "circle", "loss": "cross_entropy", "init": "he", "test_fraction": 0.5}
+    task |= {"n_samples": 200, "epochs": 5, "batch_size": 20}
+    folder = write_sweep_records(tmp_path, "t", {"hidden_sizes": [[], [4]]}, task, notebook=LESSON)
+    records = load_records(folder)
+    for r in records:
+        assert r["learned"] is (r["test_accuracy"] >= LEARNED_ACCURACY)
+    heading = figures.table(records, figures.varying(records)).splitlines()[0]
+    assert "matrix" not in heading  # the matrix error compares with the linear map only
+    assert "learned their task" in figures.status_line(records)
+
+    def record(metrics, **parameters):
+        return RunRecord("r", parameters, OK, "out", metrics=metrics)
+
+    assert record({"test_accuracy": 0.96, "matrix_error": 5.0}, task="xor").learned is True
+    assert record({"final_accuracy": 0.9, "matrix_error": 0.0}, task="xor").learned is False
+    assert record({"matrix_error": 0.01}, task="swirl").learned is None  # no matrix to compare
+    assert record({"matrix_error": 0.01}).learned is True  # the lab's map, task at its default

@@ -63,7 +63,8 @@ def status_line(records):
         part = f"{count} {status}"
         if status == OK:
             learned = sum(r.get("learned") is True for r in records)
-            part += f" ({learned} learned the map)"
+            tasks = {r.get("task", "linear") for r in records}
+            part += f" ({learned} learned {'the map' if tasks == {'linear'} else 'their task'})"
         parts.append(part)
     return f"{len(records)} runs: " + ", ".join(parts) if records else "no runs recorded"
 
@@ -85,7 +86,10 @@ def table(records, names, sort_by="matrix_error"):
     extra = [c for c in _TASK_COLUMNS if any(r.get(c[1]) is not None for r in records)]
     classify = any(r.get("final_accuracy") is not None for r in records)
     loss_heading = "final loss" if classify else "final mse"
-    headings = [*names, "steps", loss_heading, *(c[0] for c in extra), "matrix error", "learned"]
+    # the matrix error compares with the lab's linear map: meaningless on another task
+    matrix = any(r.get("task", "linear") == "linear" for r in records)
+    headings = [*names, "steps", loss_heading, *(c[0] for c in extra)]
+    headings += ["matrix error", "learned"] if matrix else ["learned"]
     width = max([len(c) for c in headings] + [9]) + 2
     lines = ["".join(f"{c:>{width}}" for c in headings)]
     done = sorted(ok_runs(records), key=lambda r: number(r.get(sort_by)) or math.inf)
@@ -94,7 +98,7 @@ def table(records, names, sort_by="matrix_error"):
             _text(r.get("steps")),
             _fmt(r.get("final_loss"), ".3g"),
             *(_fmt(r.get(key), spec) for _, key, spec in extra),
-            _fmt(r.get("matrix_error"), ".4f"),
+            *([_fmt(_matrix_error(r), ".4f")] if matrix else []),
             _text(r.get("learned")),
         ]
         lines.append("".join(f"{c:>{width}}" for c in cells))
@@ -102,6 +106,11 @@ def table(records, names, sort_by="matrix_error"):
         if r.get("status") != OK:
             lines.append(f"{describe(r, names)}: {r.get('status')}: {r.get('error') or ''}")
     return "\n".join(lines)
+
+
+def _matrix_error(record):
+    """The run's matrix error where its task is the lab's linear map, else None (blank)."""
+    return record.get("matrix_error") if record.get("task", "linear") == "linear" else None
 
 
 class NothingToDraw(ValueError):

@@ -25,6 +25,9 @@ RESERVED = "results_path"  # set by the sweep: each run's metrics.json
 # to the true one. A network that outputs a constant has effective matrix 0, so its error is
 # ||M||_F = sqrt(2) = 1.41 for a rotation; 0.1 is 7 % of that (README, "Sweeps").
 LEARNED_BELOW = 0.1
+# A classification run learned its task when it classifies this share of its test set right (of
+# its training set when it has no test set): lesson 08's bar for circle and XOR.
+LEARNED_ACCURACY = 0.95
 
 # results.csv: the parameters, then these columns, in this order
 RESULT_COLUMNS = (
@@ -75,9 +78,21 @@ class RunRecord:
 
     @property
     def learned(self):
-        """True/False for an ok run (matrix error under ``LEARNED_BELOW``), None otherwise."""
-        error = self.metrics.get("matrix_error")
-        if self.status != OK or not _finite(error):
+        """True/False for an ok run, None otherwise (and for a task with no such test).
+
+        The lab's linear map: matrix error under ``LEARNED_BELOW``. A classification task:
+        accuracy (test, else training) at least ``LEARNED_ACCURACY``. Another regression task
+        (the swirl) has no matrix to compare, so None.
+        """
+        if self.status != OK:
+            return None
+        m = self.metrics
+        accuracy = m.get("test_accuracy", m.get("final_accuracy"))
+        if accuracy is not None:
+            return accuracy >= LEARNED_ACCURACY if _finite(accuracy) else None
+        task = {**self.recorded, **self.parameters}.get("task", "linear")
+        error = m.get("matrix_error")
+        if task != "linear" or not _finite(error):
             return None
         return error < LEARNED_BELOW
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from lab3.sweep.records import (
     DIVERGED,
     FAILED,
+    LEARNED_ACCURACY,
     LEARNED_BELOW,
     NOT_RUN,
     OK,
@@ -148,8 +149,8 @@ def summarize(records):
     unlearned = sum(r.learned is False for r in records)
     if unlearned:
         lines.append(
-            f"  {unlearned} ok runs did not learn the map (matrix error >= "
-            f"{LEARNED_BELOW}): see the learned column"
+            f"  {unlearned} ok runs did not learn (the map: matrix error >= {LEARNED_BELOW}; "
+            f"a classification task: accuracy < {LEARNED_ACCURACY}): see the learned column"
         )
     for r in records:
         if r.status in (DIVERGED, FAILED, TIMEOUT):
