@@ -18,16 +18,10 @@ test-artifacts/playground/bench.png.
 """
 
 import argparse
-import os
 import secrets
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,49 +39,6 @@ WATCH = """() => {
   new MutationObserver(() => window.__bench.pictures.push(performance.now()))
     .observe(root, { attributes: true, attributeFilter: ['data-frames'] });
 }"""
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_explore(port, token, log_path, wait=240):
-    """`make explore` on ``port`` with ``token``; returns the process once the page answers."""
-    log = open(log_path, "w")
-    process = subprocess.Popen(
-        ["make", "--no-print-directory", "explore", f"EXPLORE_PORT={port}"],
-        cwd=ROOT,
-        env={**os.environ, "JUPYTER_TOKEN": token},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + wait
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/?token={token}", timeout=5)
-            return process
-        except (urllib.error.URLError, ConnectionError):
-            if process.poll() is not None:
-                break
-            time.sleep(0.5)
-    stop(process)
-    raise RuntimeError(f"`make explore` did not start: see {log_path}")
-
-
-def stop(process):
-    """Stop make and the Voila it started (one process group)."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(process.pid, sig)
-            process.wait(timeout=20)
-            return
-        except ProcessLookupError:
-            return
-        except subprocess.TimeoutExpired:
-            continue
 
 
 def open_page(playwright, chromium, url, profile):
@@ -155,6 +106,8 @@ def main(argv=None):
     parser.add_argument("--seconds", type=float, default=5.0, help="seconds of play")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(ROOT / "tests"))  # the tests' server helpers: one way to start it
+    from jupyter_lab import free_port, start_explore, stop
     from playwright.sync_api import sync_playwright
 
     from lab3.handouts.chromium import find_chromium
@@ -164,7 +117,9 @@ def main(argv=None):
         sys.exit("no Chromium on PATH: apt-get install chromium")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     port, token = free_port(), secrets.token_hex(16)
-    server = start_explore(port, token, ARTIFACTS / "bench-explore.log")
+    server = start_explore(port, token, open(ARTIFACTS / "bench-explore.log", "w+"))
+    if server is None:
+        sys.exit(f"`make explore` did not start: see {ARTIFACTS / 'bench-explore.log'}")
     try:
         with sync_playwright() as playwright:
             profile = ARTIFACTS / "bench-profile"

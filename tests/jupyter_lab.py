@@ -77,3 +77,29 @@ def stop(process):
             return
         except subprocess.TimeoutExpired:
             continue
+
+
+def start_explore(port, token, log, wait=240):
+    """`make explore` on ``port`` with ``token``, its output in the open file ``log``.
+
+    Returns the process once the page answers with 200, or None (after stopping it) when it
+    exits or ``wait`` seconds pass first. The browser test and benchmarks/bench_explore_browser.py
+    both start the page this way.
+    """
+    process = subprocess.Popen(
+        ["make", "--no-print-directory", "explore", f"EXPLORE_PORT={port}"],
+        cwd=ROOT,
+        env={**os.environ, "JUPYTER_TOKEN": token},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/?token={token}", timeout=5):
+                return process
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.5)
+    stop(process)
+    return None

@@ -7,15 +7,13 @@ a known token (JUPYTER_TOKEN). Chromium is Debian's, driven by playwright throug
 """
 
 import json
-import os
 import secrets
-import subprocess
 import time
 import urllib.error
 import urllib.request
 
 import pytest
-from jupyter_lab import ROOT, free_port, stop
+from jupyter_lab import ROOT, free_port, start_explore, stop
 
 from lab3.handouts.chromium import find_chromium
 
@@ -45,23 +43,12 @@ def explore(tmp_path):
     """``(base_url, token)`` of a running `make explore`; stopped afterwards."""
     port, token = free_port(), secrets.token_hex(16)
     log = (tmp_path / "explore.log").open("w+")
-    process = subprocess.Popen(
-        ["make", "--no-print-directory", "explore", f"EXPLORE_PORT={port}"],
-        cwd=ROOT,
-        env={**os.environ, "JUPYTER_TOKEN": token},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    process = start_explore(port, token, log, wait=120)
+    log.seek(0)
+    if process is None:
+        pytest.fail("`make explore` did not serve the page:\n" + log.read())
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
     try:
-        while status_of(f"{base}/?token={token}")[0] != 200:
-            if process.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                pytest.fail("`make explore` did not serve the page:\n" + log.read())
-            time.sleep(0.5)
-        log.seek(0)
         assert f"{base}/?token={token}" in log.read()  # the address it printed
         yield base, token
     finally:

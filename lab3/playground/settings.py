@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 from lab3.functional import HIDDEN_ACTIVATIONS
 from lab3.tasks import TASKS, validate_task
-from lab3.validation import is_count, is_finite_number, is_int, require, require_nonnegative
+from lab3.training.settings import validate_learning_rate
+from lab3.validation import is_count, is_int, require, require_nonnegative
 
 MAX_WIDTH = 16  # units per hidden layer: each one is a thumbnail on the page
 MAX_DEPTH = 6  # hidden layers
@@ -110,12 +111,7 @@ def validate_playground(settings):
         s.activation,
         f"one of {HIDDEN_ACTIVATIONS}",
     )
-    require(
-        is_finite_number(s.learning_rate) and s.learning_rate > 0,
-        "learning_rate",
-        s.learning_rate,
-        "a finite number > 0",
-    )
+    validate_learning_rate(s.learning_rate)
     require_nonnegative("reg", s.reg)
     require(s.reg <= MAX_REG, "reg", s.reg, f"a number from 0 to {MAX_REG:g}")
     checked = PlaygroundSettings(

@@ -66,6 +66,17 @@ def validate_engine(engine):
     return engine
 
 
+def validate_learning_rate(learning_rate):
+    """Refuse a learning rate that is not a finite number > 0; return it."""
+    require(
+        is_finite_number(learning_rate) and learning_rate > 0,
+        "learning_rate",
+        learning_rate,
+        "a finite number > 0",
+    )
+    return learning_rate
+
+
 def validate_loss(loss):
     """Refuse a loss name that is not one of ``LOSSES``; return it."""
     require(isinstance(loss, str) and loss in LOSSES, "loss", loss, f"one of {LOSSES}")
@@ -89,12 +100,7 @@ def validate_settings(settings):
         s.batch_size,
         f"an integer from 1 to the number of samples ({s.n_samples})",
     )
-    require(
-        is_finite_number(s.learning_rate) and s.learning_rate > 0,
-        "learning_rate",
-        s.learning_rate,
-        "a finite number > 0",
-    )
+    validate_learning_rate(s.learning_rate)
     require_nonnegative("reg", s.reg)
     validate_engine(s.engine)
     validate_loss(s.loss)
