@@ -137,3 +137,19 @@ def test_a_classification_run_learned_by_its_accuracy_and_shows_no_matrix_error(
     assert record({"final_accuracy": 0.9, "matrix_error": 0.0}, task="xor").learned is False
     assert record({"matrix_error": 0.01}, task="swirl").learned is None  # no matrix to compare
     assert record({"matrix_error": 0.01}).learned is True  # the lab's map, task at its default
+
+
+def test_a_run_with_a_knob_at_its_default_is_reused_though_its_metrics_do_not_list_it(tmp_path):
+    """A run lists issue 22's knobs only off the lab's defaults (experiment.QUIET_AT_DEFAULT): a
+    sweep that sets activation=relu must still find its finished runs (the second run-all)."""
+    from lab3.sweep.plan import PlannedRun, belongs
+
+    defaults = {"activation": "relu", "task": "linear", "epochs": 100}
+    recorded = {"parameters": {"task": "xor", "epochs": 5}, "status": "ok"}
+
+    def plan(**parameters):
+        return PlannedRun("r", parameters, defaults, tmp_path)
+
+    assert belongs(plan(task="xor", activation="relu", epochs=5), recorded)
+    assert not belongs(plan(task="xor", activation="tanh", epochs=5), recorded)
+    assert not belongs(plan(task="circle", activation="relu", epochs=5), recorded)

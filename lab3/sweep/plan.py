@@ -105,6 +105,9 @@ def belongs(plan, data):
     recorded = data.get("parameters")
     if not isinstance(recorded, dict):
         return False
+    # a knob at the notebook's default may go unlisted (lab3.experiment.QUIET_AT_DEFAULT)
+    unlisted = {k: v for k, v in plan.defaults.items() if k not in recorded}
+    recorded = {**unlisted, **recorded}
     if any(
         name not in recorded or not same(recorded[name], value)
         for name, value in plan.parameters.items()
