@@ -57,6 +57,20 @@ def code_lines(source):
     return lines
 
 
+def code_pieces(line):
+    """The pieces of a squeezed code line between its ``=``, ``,``, ``;`` and ``:`` that look like
+    code (a call, an attribute, an index) and are long enough to be a solution's own, e.g.
+    ``train.mean(axis`` of ``mean,std=train.mean(axis=0),train.std(axis=0)``."""
+    pieces = (piece.strip("()") for piece in re.split(r"[=,;:]", line))
+    return [piece for piece in pieces if len(piece) >= 12 and re.search(r"[.(\[]", piece)]
+
+
+def without_lab3_calls(squeezed_hint):
+    """A hint may name the lab3 call an exercise builds on (``lab3.gradients(weights, ...)``):
+    that is the API the student is told to use, not a line of the student's own."""
+    return re.sub(r"lab3\.[\w.]+\([^)]*\)", "", squeezed_hint)
+
+
 def test_the_scan_finds_a_solution_line_in_a_hint():
     # the scan itself: the old last tier of my_gradients held the solution's lines
     solution = [s for _, s, c in solution_cells() if "check_gradients" in c][0]
@@ -74,6 +88,32 @@ def test_no_hint_tier_contains_a_line_of_any_solution():
             squeezed = re.sub(r"\s+", "", tier)
             found = [line for line in lines if line in squeezed]
             assert not found, f"{name}'s hint {number} holds a solution's code: {found}"
+
+
+def test_the_scan_finds_a_piece_of_a_solution_line_in_a_hint():
+    # the old last tier of my_normalise_split spelled the solution with "and" for its comma
+    solution = [s for _, s, c in solution_cells() if "check_normalise_split" in c][0]
+    old_tier = "mean = train.mean(axis=0), std = train.std(axis=0); return (train - mean) / std"
+    pieces = [piece for line in code_lines(solution) for piece in code_pieces(line)]
+    assert any(piece in re.sub(r"\s+", "", old_tier) for piece in pieces)
+    # ...while naming lab3's own API is allowed
+    assert without_lab3_calls("lab3.gradients(weights,biases,x,y,reg=reg)gives") == "gives"
+
+
+def test_no_hint_tier_contains_a_piece_of_any_solution_line():
+    tiers = every_hint_tier()
+    pieces = {
+        piece
+        for _, solution, _ in solution_cells()
+        for line in code_lines(solution)
+        for piece in code_pieces(line)
+    }
+    assert len(pieces) > 40  # the scan reads the solutions' code
+    for name, hints in tiers.items():
+        for number, tier in enumerate(hints, start=1):
+            squeezed = without_lab3_calls(re.sub(r"\s+", "", tier))
+            found = sorted(piece for piece in pieces if piece in squeezed)
+            assert not found, f"{name}'s hint {number} holds a piece of a solution: {found}"
 
 
 @pytest.mark.parametrize("check, lesson, function", checked_functions())

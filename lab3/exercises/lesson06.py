@@ -108,8 +108,8 @@ def check_constant_mse(candidate, grading=False):
             "a network that outputs the same vector c for every input makes the "
             "least error with c = the mean target; its mse is then a spread of the "
             "targets.",
-            "targets are (2, n), one column per sample: c = targets.mean(axis=1) "
-            "(one value per output); the mse averages the squared error over every "
+            "targets are (2, n), one column per sample, so the best c has one value per "
+            "output, taken over the samples; the mse averages the squared error over every "
             "element (both outputs, all samples).",
             "subtract each output's own mean (over the samples) from its row, then "
             "average the squares over everything.",

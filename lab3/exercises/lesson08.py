@@ -80,7 +80,9 @@ def check_cross_entropy_gradient(candidate, grading=False):
             "for one row, d/dz of -log softmax(z)[c] is softmax(z) minus the one-hot row; "
             "softmax(z) = exp(z) / sum(exp(z)) overflows for large z unless you subtract the "
             "row's largest entry first (that does not change softmax).",
-            "(softmax(logits) - onehot) / B, with the row max subtracted inside the softmax.",
+            "per row: the softmax of the row (computed after shifting the row by its largest "
+            "entry) minus the row's one-hot target; then every entry divided by the number of "
+            "rows.",
         ],
         asks="derive the gradient of softmax cross-entropy by hand",
         refuse=REFUSED_CROSS_ENTROPY,
@@ -133,7 +135,8 @@ def check_accuracy(candidate, grading=False):
             "right. A row is right when its largest logit is where its one-hot target has its 1.",
             "compare the position of the largest entry of each row of logits with that of the "
             "same row of onehot; the rows are the samples, so look along axis 1.",
-            "the mean of (argmax of logits along axis 1) == (argmax of onehot along axis 1).",
+            "one yes or no per row (is the position of the row's largest logit that of its "
+            "target's 1?), then the share of yes among the rows.",
         ],
         asks="compute the accuracy yourself",
         refuse=REFUSED_ACCURACY,
@@ -188,10 +191,11 @@ def check_normalise_split(candidate, grading=False):
         hint=[
             "two arrays back, shaped as the two given. The statistics must come from the train "
             "set alone: the test set stands for data you have not seen yet.",
-            "compute the mean and the standard deviation of each feature (column, axis 0) of "
-            "train only, then apply the same (x - mean) / std to both sets.",
-            "mean = train.mean(axis=0), std = train.std(axis=0); return (train - mean) / std and "
-            "(test - mean) / std.",
+            "a feature is a column: its mean and its standard deviation run over the rows "
+            "(axis 0), and only over the train set's rows.",
+            "shift both sets by the train set's column means and divide both by its column "
+            "standard deviations (NumPy's default std, the population one): the test set's own "
+            "statistics are never computed.",
         ],
         outputs=("train_normalised", "test_normalised"),
         asks="standardise the two sets yourself",
