@@ -157,6 +157,13 @@ def test_softmax_a_row_min_shift_fails_on_a_small_and_a_huge_logit():
         exercises.check_softmax, softmax_shifted_by(lambda z: z.min(axis=-1, keepdims=True))
     )
     assert "NaN or infinite" in message and "[[0, 1000]]" in message
+    assert "shifted each row by its smallest logit" in message
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered", "ignore:invalid value encountered")
+def test_softmax_without_a_shift_is_named():
+    message = first_failure(exercises.check_softmax, softmax_shifted_by(lambda z: 0.0))
+    assert "logits near 1000" in message and "exp overflowed" in message
 
 
 @pytest.mark.filterwarnings("ignore:overflow encountered", "ignore:invalid value encountered")

@@ -46,6 +46,19 @@ def _softmax_over_the_batch(z):
     return e / e.sum()
 
 
+def _softmax_shifted_by(shift):
+    """A row-wise softmax that subtracts ``shift(z)`` (a classic mistake: the row's minimum, which
+    leaves the largest exponent unbounded, or nothing at all)."""
+
+    def softmax_shifted(z):
+        z = np.asarray(z, dtype=np.float64)
+        with np.errstate(over="ignore", invalid="ignore"):
+            e = np.exp(z - shift(z))
+            return e / e.sum(axis=-1, keepdims=True)
+
+    return softmax_shifted
+
+
 def check_softmax(candidate, grading=False):
     """Lesson 2: ``candidate(z) -> s``, the row-wise softmax of ``(B, k)`` logits."""
     __tracebackhide__ = True
@@ -92,7 +105,17 @@ def check_softmax(candidate, grading=False):
             (
                 "each row must sum to 1 on its own: you normalised over the whole batch",
                 _softmax_over_the_batch,
-            )
+            ),
+            (  # before the unshifted one: on [[0, 1000]] the two overflow alike
+                "you shifted each row by its smallest logit: the largest exponent is then as big "
+                "as the row's spread and overflows; shift by the row's largest logit",
+                _softmax_shifted_by(lambda z: z.min(axis=-1, keepdims=True)),
+            ),
+            (
+                "exp overflowed (or underflowed to 0 / 0): shift each row by its largest logit "
+                "before exponentiating",
+                _softmax_shifted_by(lambda z: 0.0),
+            ),
         ],
     )
 
