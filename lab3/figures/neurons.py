@@ -52,7 +52,8 @@ def class_probability(model, points):
 
 def plot_units(model, layer=0, limit=1.2, columns=8, title=None):
     """Each unit of hidden layer ``layer`` (0: the first) as an image over the plane; returns the
-    figure. Black is 0 (a ReLU unit switched off), the colour scale is each unit's own."""
+    figure. The colour scale is each unit's own: black is its smallest value, 0 for a ReLU unit
+    switched off, near -1 for a saturated tanh unit."""
     require(
         0 <= layer < len(model.hidden_sizes),
         "layer",

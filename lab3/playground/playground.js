@@ -317,7 +317,8 @@ function render({ model, el }) {
       ctx.beginPath();
       values.forEach((v, i) => {
         const x = 4 + (i / last) * (width - 8);
-        const y = 4 + (1 - (Math.log10(Math.max(v, 1e-30)) - lo) / span) * (height - 8);
+        // the top and bottom 16 px hold the labels, so the curve never runs under them
+        const y = 16 + (1 - (Math.log10(Math.max(v, 1e-30)) - lo) / span) * (height - 32);
         if (i === 0) ctx.moveTo(x, y); else ctx.lineTo(x, y);
       });
       ctx.strokeStyle = colour;
@@ -329,7 +330,7 @@ function render({ model, el }) {
     ctx.fillStyle = "#666";
     ctx.font = "10px sans-serif";
     ctx.fillText(`${fmt(10 ** hi)} (log scale) · train dark, test orange`, 6, 12);
-    ctx.fillText(fmt(10 ** lo), 6, height - 6);
+    ctx.fillText(fmt(10 ** lo), 6, height - 4);
   }
 
   function drawThumbs(f) {
