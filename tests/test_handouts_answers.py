@@ -181,20 +181,17 @@ def own_case_values(check):
 
 
 def _numbers(args):
-    """Every number among a case's arguments (arrays, tensors, numbers, lists of them), flat: an
-    expected value that equals one of them (a weight a step leaves unchanged to 4 decimals, say)
-    gives nothing away."""
+    """Every number among a case's arguments, flat (``_arrays`` of each, a function skipped):
+    an expected value that equals one of them (a weight a step leaves unchanged to 4 decimals,
+    say) gives nothing away."""
     import numpy as np
 
     found = []
     for arg in args:
-        if isinstance(arg, (list, tuple)):
-            found.extend(_numbers(arg))
-        else:
-            try:
-                found.extend(np.asarray(arg, dtype=float).ravel())
-            except (TypeError, ValueError):
-                pass
+        try:
+            found.extend(np.concatenate(list(_arrays(arg)) or [np.zeros(0)]))
+        except (TypeError, ValueError):  # lesson 7 hands the student a function
+            pass
     return found
 
 

@@ -46,9 +46,10 @@ def _softmax_over_the_batch(z):
     return e / e.sum()
 
 
-def _softmax_shifted_by(shift):
-    """A row-wise softmax that subtracts ``shift(z)`` (a classic mistake: the row's minimum, which
-    leaves the largest exponent unbounded, or nothing at all)."""
+def softmax_shifted_by(shift):
+    """A row-wise softmax that subtracts ``shift(z)``: the classic mistakes shift by the row's
+    minimum, which leaves the largest exponent unbounded, or by nothing at all (lesson 8's
+    cross-entropy check uses the latter too)."""
 
     def softmax_shifted(z):
         z = np.asarray(z, dtype=np.float64)
@@ -109,12 +110,12 @@ def check_softmax(candidate, grading=False):
             (  # before the unshifted one: on [[0, 1000]] the two overflow alike
                 "you shifted each row by its smallest logit: the largest exponent is then as big "
                 "as the row's spread and overflows; shift by the row's largest logit",
-                _softmax_shifted_by(lambda z: z.min(axis=-1, keepdims=True)),
+                softmax_shifted_by(lambda z: z.min(axis=-1, keepdims=True)),
             ),
             (
                 "exp overflowed (or underflowed to 0 / 0): shift each row by its largest logit "
                 "before exponentiating",
-                _softmax_shifted_by(lambda z: 0.0),
+                softmax_shifted_by(lambda z: 0.0),
             ),
         ],
     )
