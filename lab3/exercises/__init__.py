@@ -10,6 +10,7 @@ to their lesson module: no public name leads to them.
 
 from lab3.exercises.core import NOT_DONE, CheckFailed, reset_hints, yours_if_correct
 from lab3.exercises.lesson01 import *  # noqa: F403
+from lab3.exercises.lesson01_network import *  # noqa: F403
 from lab3.exercises.lesson02 import *  # noqa: F403
 from lab3.exercises.lesson03 import *  # noqa: F403
 from lab3.exercises.lesson04 import *  # noqa: F403
