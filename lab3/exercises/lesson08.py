@@ -114,7 +114,7 @@ def check_accuracy(candidate, grading=False):
     __tracebackhide__ = True
     rng = np.random.default_rng(118 if grading else 18)
     cases = _classification_cases(rng, grading)
-    batch, k = (6, 6) if grading else (5, 5)  # square: the wrong axis returns a number too
+    batch, k = (6, 6) if grading else (5, 5)  # square: B = k, one more shape
     cases[f"B={batch}, k={k} (as many rows as classes)"] = (
         _onehot(rng.integers(0, k, size=batch), k),
         rng.normal(size=(batch, k)),
